@@ -1,0 +1,160 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+
+	"github.com/instainstru/instainstru"
+)
+
+// statusOf is the one mapping from domain error codes to HTTP statuses.
+var statusOf = map[instainstru.Code]int{
+	instainstru.CodeInvalid:               fiber.StatusUnprocessableEntity,
+	instainstru.CodeMalformed:             fiber.StatusBadRequest,
+	instainstru.CodeNotFound:              fiber.StatusNotFound,
+	instainstru.CodeConflict:              fiber.StatusConflict,
+	instainstru.CodeUnauthorized:          fiber.StatusUnauthorized,
+	instainstru.CodeInvalidToken:          fiber.StatusUnauthorized,
+	instainstru.CodeInvalidCredentials:    fiber.StatusUnauthorized,
+	instainstru.CodeTokenReused:           fiber.StatusUnauthorized,
+	instainstru.CodeForbidden:             fiber.StatusForbidden,
+	instainstru.CodeAccountDeactivated:    fiber.StatusForbidden,
+	instainstru.CodeAccountSuspended:      fiber.StatusForbidden,
+	instainstru.CodeUnavailable:           fiber.StatusServiceUnavailable,
+	instainstru.CodeRateLimited:           fiber.StatusTooManyRequests,
+	instainstru.CodeTooLarge:              fiber.StatusRequestEntityTooLarge,
+	instainstru.CodeInternal:              fiber.StatusInternalServerError,
+	instainstru.CodeEmailTaken:            fiber.StatusConflict,
+	instainstru.CodeHasFutureBookings:     fiber.StatusConflict,
+	instainstru.CodeServiceAlreadyOffer:   fiber.StatusConflict,
+	instainstru.CodeTooSoon:               fiber.StatusUnprocessableEntity,
+	instainstru.CodeInstructorUnavailable: fiber.StatusConflict,
+	instainstru.CodeOutsideAvailability:   fiber.StatusConflict,
+	instainstru.CodeBookingConflict:       fiber.StatusConflict,
+	instainstru.CodeStudentConflict:       fiber.StatusConflict,
+	instainstru.CodeInvalidLocalTime:      fiber.StatusUnprocessableEntity,
+	instainstru.CodeIdempotencyKeyReused:  fiber.StatusUnprocessableEntity,
+	instainstru.CodeInvalidTransition:     fiber.StatusConflict,
+}
+
+// HTTPStatus returns the status a domain error code is answered with.
+func HTTPStatus(code instainstru.Code) int {
+	if s, ok := statusOf[code]; ok {
+		return s
+	}
+	return fiber.StatusInternalServerError
+}
+
+// Problem is an RFC 9457 problem details body with the API's stable code.
+type Problem struct {
+	Type     string         `json:"type"`
+	Title    string         `json:"title"`
+	Status   int            `json:"status"`
+	Detail   string         `json:"detail"`
+	Code     string         `json:"code"`
+	Instance string         `json:"instance,omitempty"`
+	Errors   []ProblemField `json:"errors,omitempty"`
+}
+
+// ProblemField is one invalid field of a validation problem.
+type ProblemField struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+const problemBase = "https://instainstru.dev/problems/"
+
+// fiberCodes maps the framework's own errors (unknown route, body too large...) to our codes.
+func fromFiberError(fe *fiber.Error) *instainstru.Error {
+	switch fe.Code {
+	case fiber.StatusNotFound:
+		return &instainstru.Error{Code: instainstru.CodeNotFound, Message: "no such resource"}
+	case fiber.StatusRequestEntityTooLarge:
+		return &instainstru.Error{Code: instainstru.CodeTooLarge, Message: "the request body is larger than the 1 MiB limit"}
+	case fiber.StatusMethodNotAllowed:
+		return &instainstru.Error{Code: "method_not_allowed", Message: "method not allowed"}
+	case fiber.StatusRequestHeaderFieldsTooLarge:
+		return &instainstru.Error{Code: "headers_too_large", Message: "request headers too large"}
+	case fiber.StatusRequestTimeout:
+		return &instainstru.Error{Code: "request_timeout", Message: "the request took too long to arrive"}
+	case fiber.StatusUnsupportedMediaType:
+		return &instainstru.Error{Code: "unsupported_media_type", Message: fe.Message}
+	}
+	if fe.Code >= 400 && fe.Code < 500 {
+		return &instainstru.Error{Code: instainstru.CodeMalformed, Message: fe.Message}
+	}
+	return instainstru.Internal(fe)
+}
+
+var extraStatus = map[instainstru.Code]int{
+	"method_not_allowed":     fiber.StatusMethodNotAllowed,
+	"headers_too_large":      fiber.StatusRequestHeaderFieldsTooLarge,
+	"request_timeout":        fiber.StatusRequestTimeout,
+	"unsupported_media_type": fiber.StatusUnsupportedMediaType,
+}
+
+// errorHandler is the error funnel: every error a handler or middleware returns becomes a
+// problem+json response here, and only here. Unexpected errors are logged with the request id
+// and answered with a generic 500 that reveals nothing internal.
+func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		var de *instainstru.Error
+		var fe *fiber.Error
+		switch {
+		case errors.As(err, &de):
+		case errors.As(err, &fe):
+			de = fromFiberError(fe)
+		default:
+			de = instainstru.Internal(err)
+		}
+		status, ok := statusOf[de.Code]
+		if !ok {
+			if s, ok2 := extraStatus[de.Code]; ok2 {
+				status = s
+			} else {
+				status = fiber.StatusInternalServerError
+			}
+		}
+		if status >= 500 {
+			log.Error("request failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(),
+				"code", de.Code, "err", err)
+		}
+		if de.RetryAfter > 0 || status == fiber.StatusServiceUnavailable || status == fiber.StatusTooManyRequests {
+			secs := int((de.RetryAfter + 999_999_999) / 1_000_000_000)
+			if secs < 1 {
+				secs = 1
+			}
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+		}
+		p := Problem{
+			Type:     problemBase + strings.ReplaceAll(string(de.Code), "_", "-"),
+			Title:    titleOf(status),
+			Status:   status,
+			Detail:   de.Message,
+			Code:     string(de.Code),
+			Instance: c.Path(),
+		}
+		for _, f := range de.Fields {
+			p.Errors = append(p.Errors, ProblemField(f))
+		}
+		body, mErr := json.Marshal(p)
+		if mErr != nil {
+			body = []byte(`{"type":"about:blank","title":"Internal Server Error","status":500,"code":"internal"}`)
+		}
+		c.Set(fiber.HeaderContentType, "application/problem+json")
+		return c.Status(status).Send(body)
+	}
+}
+
+func titleOf(status int) string {
+	if t := utils.StatusMessage(status); t != "" {
+		return t
+	}
+	return "Error"
+}

@@ -1,0 +1,113 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/instainstru/instainstru"
+)
+
+// decodeJSON reads the request body strictly into dst: JSON only, one value, no unknown fields
+// (so a client trying to set role or email is told, not silently ignored). Syntax errors are
+// 400 malformed_request; a wrong type or an unknown field is 422 validation_failed naming the field.
+func decodeJSON(c *fiber.Ctx, dst any) error {
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &instainstru.Error{Code: instainstru.CodeMalformed, Message: "a JSON request body is required"}
+	}
+	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
+	if ct != "" && !strings.HasPrefix(ct, "application/json") && !strings.HasSuffix(strings.SplitN(ct, ";", 2)[0], "+json") {
+		return &instainstru.Error{Code: "unsupported_media_type", Message: "send the body as application/json"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &instainstru.Error{Code: instainstru.CodeMalformed, Message: "the body must hold exactly one JSON value"}
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return &instainstru.Error{Code: instainstru.CodeMalformed, Message: fmt.Sprintf("malformed JSON at byte %d", syn.Offset)}
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return &instainstru.Error{Code: instainstru.CodeMalformed, Message: "the JSON body ends unexpectedly"}
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return &instainstru.Error{Code: instainstru.CodeMalformed, Message: "the body must be a JSON object"}
+		}
+		return instainstru.Invalid(instainstru.FieldError{Field: field, Message: "must be of type " + typ.Type.String()})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return instainstru.Invalid(instainstru.FieldError{Field: name, Message: "is not a field of this request"})
+	}
+	return &instainstru.Error{Code: instainstru.CodeMalformed, Message: "the body is not valid JSON"}
+}
+
+// Pagination limits of API.md: default 20, max 100; larger values are clamped.
+const (
+	defaultLimit = 20
+	maxLimit     = 100
+)
+
+// queryLimit reads ?limit= with the API's default and clamp. A non-number or a value below 1 is 400.
+func queryLimit(c *fiber.Ctx, def int) (int, error) {
+	raw := c.Query("limit")
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 {
+		return 0, &instainstru.Error{Code: instainstru.CodeMalformed, Message: "limit must be a positive integer",
+			Fields: []instainstru.FieldError{{Field: "limit", Message: "must be a positive integer"}}}
+	}
+	if n > maxLimit {
+		n = maxLimit
+	}
+	return n, nil
+}
+
+// queryInt reads an optional integer query parameter; absent is nil, malformed is 400.
+func queryInt(c *fiber.Ctx, name string) (*int, error) {
+	raw := c.Query(name)
+	if raw == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return nil, &instainstru.Error{Code: instainstru.CodeMalformed, Message: name + " must be an integer",
+			Fields: []instainstru.FieldError{{Field: name, Message: "must be an integer"}}}
+	}
+	return &n, nil
+}
+
+// Page is the API's list envelope.
+type Page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+func newPage[T any](items []T, next string) Page[T] {
+	if items == nil {
+		items = []T{}
+	}
+	p := Page[T]{Items: items}
+	if next != "" {
+		p.NextCursor = &next
+	}
+	return p
+}

@@ -1,0 +1,141 @@
+// Package api is InstaInstru's HTTP edge: a Fiber server with thin handlers (parse, one service
+// call, DTO), request/response structs of its own so domain types never leak internal fields,
+// auth and rate-limit middleware, and one error funnel that answers every error as RFC 9457
+// problem+json with the stable code of API.md.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/instainstru/instainstru"
+)
+
+// Config is the HTTP edge's configuration; cmd fills it from the environment.
+type Config struct {
+	Production     bool
+	CORSOrigins    []string // exact origins allowed to call the API from a browser
+	TrustedProxies []string // proxies whose X-Forwarded-For is believed; empty: use the peer address
+	BodyLimit      int
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	IdleTimeout    time.Duration
+}
+
+// DefaultConfig is the development configuration.
+func DefaultConfig() Config {
+	return Config{
+		CORSOrigins:  []string{"http://localhost:3000", "http://127.0.0.1:3000"},
+		BodyLimit:    1 << 20,
+		ReadTimeout:  10 * time.Second,
+		WriteTimeout: 15 * time.Second,
+		IdleTimeout:  60 * time.Second,
+	}
+}
+
+// Health is what readiness needs to know.
+type Health interface {
+	Ping(ctx context.Context) error
+	SchemaVersion(ctx context.Context) (int64, error)
+}
+
+// Deps are the services the handlers call. Nil members leave their routes unregistered, so a
+// partial wiring (tests of one area) still builds a working server.
+type Deps struct {
+	Log             *slog.Logger
+	Health          Health
+	LatestMigration int64
+	RedisPing       func(ctx context.Context) error
+	Catalog         instainstru.CatalogReader
+}
+
+// Server is the HTTP API.
+type Server struct {
+	app  *fiber.App
+	cfg  Config
+	deps Deps
+	log  *slog.Logger
+}
+
+// New builds the server and registers every route whose dependencies are present.
+func New(cfg Config, deps Deps) *Server {
+	if deps.Log == nil {
+		deps.Log = slog.Default()
+	}
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	fcfg := fiber.Config{
+		// Request strings are handed to actors and caches that outlive the handler: Immutable
+		// makes Fiber copy them instead of reusing its buffers under them.
+		Immutable:             true,
+		BodyLimit:             cfg.BodyLimit,
+		ReadTimeout:           cfg.ReadTimeout,
+		WriteTimeout:          cfg.WriteTimeout,
+		IdleTimeout:           cfg.IdleTimeout,
+		DisableStartupMessage: true,
+		AppName:               "instainstru",
+		ErrorHandler:          errorHandler(deps.Log),
+	}
+	if len(cfg.TrustedProxies) > 0 {
+		fcfg.EnableTrustedProxyCheck = true
+		fcfg.TrustedProxies = cfg.TrustedProxies
+		fcfg.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	s := &Server{app: fiber.New(fcfg), cfg: cfg, deps: deps, log: deps.Log}
+	s.routes()
+	return s
+}
+
+// App exposes the Fiber app (tests use app.Test; cmd mounts the dashboard).
+func (s *Server) App() *fiber.App { return s.app }
+
+func (s *Server) routes() {
+	app := s.app
+	app.Use(requestIDMiddleware())
+	app.Use(accessLog(s.log))
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		s.log.Error("panic in handler", "request_id", requestID(c), "panic", e)
+	}}))
+	app.Use(cors.New(cors.Config{
+		AllowOrigins:  joinOrigins(s.cfg.CORSOrigins),
+		AllowMethods:  "GET,POST,PUT,PATCH,DELETE,OPTIONS",
+		AllowHeaders:  "Authorization,Content-Type,Idempotency-Key,X-Request-ID,X-Timezone,If-None-Match",
+		ExposeHeaders: "X-Request-ID,Retry-After,ETag",
+		MaxAge:        600,
+	}))
+
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+
+	v1 := app.Group("/api/v1", securityHeaders(s.cfg.Production))
+	if s.deps.Catalog != nil {
+		s.catalogRoutes(v1)
+	}
+}
+
+func joinOrigins(origins []string) string {
+	out := ""
+	for i, o := range origins {
+		if i > 0 {
+			out += ","
+		}
+		out += o
+	}
+	return out
+}
+
+// Listen serves on addr until Shutdown. ln may be nil to listen on addr.
+func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
+
+// Serve serves on an existing listener (tests bind 127.0.0.1:0).
+func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
+
+// Shutdown stops accepting connections and waits for in-flight requests, up to ctx's deadline.
+func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }

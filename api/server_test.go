@@ -1,0 +1,124 @@
+package api_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/instainstru/instainstru/api"
+	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/testenv"
+)
+
+// env is one running test server and what it is wired to.
+type env struct {
+	*client
+	srv   *api.Server
+	rdb   *redis.Client
+	store *persistence.Store
+}
+
+// newEnv wires a server the way cmd does, against the package's database and Redis DB 1, with
+// the catalog seeded. Options adjust the config or dependencies before the server is built.
+func newEnv(t testing.TB, opts ...func(*api.Config, *api.Deps)) *env {
+	t.Helper()
+	ctx := context.Background()
+	_, _, err := db.Store.SeedCatalog(ctx)
+	require.NoError(t, err)
+	rdb, _ := testenv.Redis(t, 1)
+	latest, err := persistence.LatestMigration()
+	require.NoError(t, err)
+	cfg := api.DefaultConfig()
+	deps := api.Deps{
+		Log:             slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Health:          db.Store,
+		LatestMigration: latest,
+		RedisPing:       func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		Catalog:         db.Store,
+	}
+	for _, o := range opts {
+		o(&cfg, &deps)
+	}
+	srv := api.New(cfg, deps)
+	c := serveForTest(t, srv.Serve, srv.Shutdown)
+	return &env{client: c, srv: srv, rdb: rdb, store: db.Store}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/healthz", nil)
+	require.Equal(t, 200, r.Status)
+	require.NotEmpty(t, r.Header.Get("X-Request-ID"))
+
+	r = e.do("GET", "/readyz", nil)
+	require.Equal(t, 200, r.Status, string(r.Body))
+	m := r.Map(t)
+	require.Equal(t, "ready", m["status"])
+	require.Equal(t, "ok", m["redis"].(map[string]any)["status"])
+
+	// A client-sent request id is echoed; a hostile one is replaced.
+	r = e.do("GET", "/healthz", nil, "X-Request-ID", "abc-123")
+	require.Equal(t, "abc-123", r.Header.Get("X-Request-ID"))
+	r = e.do("GET", "/healthz", nil, "X-Request-ID", "bad id\twith spaces")
+	require.NotEqual(t, "bad id\twith spaces", r.Header.Get("X-Request-ID"))
+}
+
+func TestReadinessReportsPendingMigrations(t *testing.T) {
+	e := newEnv(t, func(_ *api.Config, d *api.Deps) { d.LatestMigration++ })
+	r := e.do("GET", "/readyz", nil)
+	require.Equal(t, 503, r.Status)
+	require.Equal(t, "migrations pending", r.Map(t)["database"].(map[string]any)["status"])
+	require.NotEmpty(t, r.Header.Get("Retry-After"))
+}
+
+func TestReadinessWithRedisDown(t *testing.T) {
+	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	defer dead.Close()
+	e := newEnv(t, func(_ *api.Config, d *api.Deps) {
+		d.RedisPing = func(ctx context.Context) error { return dead.Ping(ctx).Err() }
+	})
+	r := e.do("GET", "/readyz", nil)
+	require.Equal(t, 200, r.Status, "Redis is reported, not required")
+	require.Contains(t, r.Map(t)["redis"].(map[string]any)["status"], "down")
+}
+
+func TestCategoriesEndToEnd(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/api/v1/catalog/categories", nil)
+	require.Equal(t, 200, r.Status)
+	var cats []api.CategoryDTO
+	r.JSON(t, &cats)
+	require.Len(t, cats, 7)
+	names := []string{}
+	total := 0
+	for i, c := range cats {
+		require.Equal(t, i+1, c.DisplayOrder)
+		require.Greater(t, c.ServiceCount, 0)
+		names = append(names, c.Name)
+		total += c.ServiceCount
+	}
+	require.Equal(t, []string{"Music", "Languages", "Tutoring & Test Prep", "Sports & Fitness",
+		"Arts & Crafts", "Technology & Coding", "Lifestyle & Wellness"}, names)
+	require.GreaterOrEqual(t, total, 250)
+	require.Equal(t, "nosniff", r.Header.Get("X-Content-Type-Options"))
+}
+
+func TestUnknownRouteIsProblemJSON(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/api/v1/nope", nil)
+	require.Equal(t, 404, r.Status)
+	require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"))
+	require.Equal(t, "not_found", r.Map(t)["code"])
+}
+
+func TestCORSNeverReflectsUnknownOrigins(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/api/v1/catalog/categories", nil, "Origin", "https://evil.example")
+	require.Empty(t, r.Header.Get("Access-Control-Allow-Origin"))
+	r = e.do("GET", "/api/v1/catalog/categories", nil, "Origin", "http://localhost:3000")
+	require.Equal(t, "http://localhost:3000", r.Header.Get("Access-Control-Allow-Origin"))
+}

@@ -1,0 +1,113 @@
+package instainstru
+
+import (
+	"context"
+	"time"
+)
+
+// BookingStatus is where a booking is in its life: confirmed, then one final state.
+type BookingStatus string
+
+// Booking statuses. Nothing leaves completed, cancelled or no_show.
+const (
+	BookingConfirmed BookingStatus = "confirmed"
+	BookingCompleted BookingStatus = "completed"
+	BookingCancelled BookingStatus = "cancelled"
+	BookingNoShow    BookingStatus = "no_show"
+)
+
+// BookingLocation is where a booked lesson takes place.
+type BookingLocation string
+
+// Booking location types.
+const (
+	AtStudentHome        BookingLocation = "student_home"
+	AtInstructorLocation BookingLocation = "instructor_location"
+	AtNeutralLocation    BookingLocation = "neutral"
+	OnlineLocation       BookingLocation = "online"
+)
+
+// ValidBookingLocation reports whether l is one of the four location types.
+func ValidBookingLocation(l BookingLocation) bool {
+	switch l {
+	case AtStudentHome, AtInstructorLocation, AtNeutralLocation, OnlineLocation:
+		return true
+	}
+	return false
+}
+
+// LateCancellationWindow: cancelling closer than this to the start is a late cancellation.
+const LateCancellationWindow = 24 * time.Hour
+
+// Party is a participant of a booking as other participants see them.
+type Party struct {
+	ID       string
+	FullName string
+}
+
+// Booking is a lesson: instructor-local wall clock plus absolute instants, and snapshots of the
+// offer as it was when booked.
+type Booking struct {
+	ID                  string
+	Student             Party
+	Instructor          Party
+	InstructorServiceID string
+	ServiceName         string
+	CategoryName        string
+	Date                Date
+	StartTime           Minute
+	EndTime             Minute
+	Timezone            string
+	StartsAt            time.Time
+	EndsAt              time.Time
+	BlockedUntil        time.Time
+	DurationMinutes     int
+	BufferMinutes       int
+	HourlyRateCents     int
+	TotalPriceCents     int
+	Status              BookingStatus
+	LocationType        BookingLocation
+	MeetingLocation     string
+	StudentNote         string
+	LateCancellation    bool
+	CancellationReason  *string
+	CancelledBy         *string
+	CancelledAt         *time.Time
+	RescheduledFromID   *string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// BookLessonRequest is everything a student sends to book, plus who they are.
+type BookLessonRequest struct {
+	StudentID           string
+	InstructorServiceID string
+	Date                Date
+	StartTime           Minute
+	DurationMinutes     int
+	LocationType        BookingLocation
+	MeetingLocation     string
+	StudentNote         string
+}
+
+// BookingFilter narrows a caller's own booking list.
+type BookingFilter struct {
+	UserID   string
+	Role     Role
+	Status   BookingStatus
+	Upcoming *bool
+	From     *Date
+	To       *Date
+	Limit    int
+	Cursor   string
+}
+
+// BookingService is every booking write and read. Writes for one instructor are serialized by
+// that instructor's actor; the database's exclusion constraints are the final guard.
+type BookingService interface {
+	Book(ctx context.Context, req *BookLessonRequest) (*Booking, error)
+	Cancel(ctx context.Context, bookingID, actorUserID, reason string) (*Booking, error)
+	Reschedule(ctx context.Context, bookingID, actorUserID string, date Date, start Minute, duration int) (*Booking, error)
+	Complete(ctx context.Context, bookingID, instructorID string) (*Booking, error)
+	MarkNoShow(ctx context.Context, bookingID, instructorID string) (*Booking, error)
+}

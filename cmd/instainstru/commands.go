@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/instainstru/instainstru/api"
+	"github.com/instainstru/instainstru/persistence"
+)
+
+func cmdMigrate(ctx context.Context, cfg *Config, log *slog.Logger, down bool) error {
+	if down {
+		v, err := persistence.MigrateDown(ctx, cfg.DatabaseURL, false)
+		if err != nil {
+			return err
+		}
+		log.Info("migrated down one step", "version", v)
+		return nil
+	}
+	v, err := persistence.Migrate(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	log.Info("schema up to date", "version", v, "database", maskURL(cfg.DatabaseURL))
+	return nil
+}
+
+func cmdSeed(ctx context.Context, cfg *Config, log *slog.Logger, demo bool) error {
+	pool, err := persistence.Open(ctx, cfg.DatabaseURL, 4)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	store := persistence.NewStore(pool)
+	cats, svcs, err := store.SeedCatalog(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("catalog seeded", "categories", cats, "services", svcs)
+	if demo {
+		return seedDemo(ctx, store, log)
+	}
+	return nil
+}
+
+// cmdServe runs the API until a signal, then shuts down in dependency order: HTTP drained first
+// (no new work reaches anything below), then actors, then the pool and Redis.
+func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, all bool) error {
+	pool, err := persistence.Open(ctx, cfg.DatabaseURL, int32(cfg.DatabaseMaxConn))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	store := persistence.NewStore(pool)
+	latest, err := persistence.LatestMigration()
+	if err != nil {
+		return err
+	}
+	if v, err := store.SchemaVersion(ctx); err == nil && v != latest {
+		log.Warn("database schema is not current: run `instainstru migrate`", "have", v, "want", latest)
+	}
+
+	ropt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return fmt.Errorf("REDIS_URL: %w", err)
+	}
+	rdb := redis.NewClient(ropt)
+	defer rdb.Close()
+
+	acfg := api.DefaultConfig()
+	acfg.Production = cfg.Production()
+	acfg.CORSOrigins = cfg.CORSOrigins
+	acfg.TrustedProxies = cfg.TrustedProxies
+	srv := api.New(acfg, api.Deps{
+		Log:             log,
+		Health:          store,
+		LatestMigration: latest,
+		RedisPing:       func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		Catalog:         store,
+	})
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	printURLs(cfg, log, all)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining HTTP")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("http shutdown", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func printURLs(cfg *Config, log *slog.Logger, all bool) {
+	base := "http://" + cfg.HTTPAddr
+	log.Info("InstaInstru is up",
+		"api", base+"/api/v1",
+		"health", base+"/healthz",
+		"ready", base+"/readyz",
+		"categories", base+"/api/v1/catalog/categories",
+		"jwt_secret", mask(cfg.JWTSecret),
+		"redis", maskURL(cfg.RedisURL),
+	)
+	fmt.Printf("\n  InstaInstru API      %s/api/v1\n  Health / readiness   %s/healthz  %s/readyz\n  Try                  curl %s/api/v1/catalog/categories\n\n",
+		base, base, base, base)
+	_ = all
+}

@@ -1,0 +1,91 @@
+// Command instainstru is the one binary of the InstaInstru backend:
+//
+//	instainstru migrate [down]   apply migrations (or roll back one)
+//	instainstru seed [--demo]    load the service catalog (and deterministic demo data)
+//	instainstru serve            HTTP API and actors
+//	instainstru all              migrate, seed --demo, then everything in one process
+//
+// Configuration comes from the environment only (see .env.example); this package is the only
+// one that reads it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "instainstru:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: instainstru <command>
+
+commands:
+  migrate [down]   apply every pending migration ("down": roll back one)
+  seed [--demo]    load the service catalog idempotently; --demo adds demo instructors,
+                   students, availability and bookings (deterministic)
+  serve            run the HTTP API and the per-instructor actors
+  all              migrate, seed --demo, then serve everything in one process`
+
+func run(args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Println(usage)
+		return nil
+	}
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg)
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	switch args[0] {
+	case "migrate":
+		down := len(args) > 1 && args[1] == "down"
+		return cmdMigrate(ctx, cfg, log, down)
+	case "seed":
+		demo := len(args) > 1 && args[1] == "--demo"
+		return cmdSeed(ctx, cfg, log, demo)
+	case "serve":
+		return cmdServe(ctx, cfg, log, false)
+	case "all":
+		if err := cmdMigrate(ctx, cfg, log, false); err != nil {
+			return err
+		}
+		if err := cmdSeed(ctx, cfg, log, true); err != nil {
+			return err
+		}
+		return cmdServe(ctx, cfg, log, true)
+	}
+	return errors.New("unknown command " + args[0] + "\n\n" + usage)
+}
+
+func newLogger(cfg *Config) *slog.Logger {
+	var lvl slog.Level
+	switch strings.ToLower(cfg.LogLevel) {
+	case "debug":
+		lvl = slog.LevelDebug
+	case "warn", "warning":
+		lvl = slog.LevelWarn
+	case "error":
+		lvl = slog.LevelError
+	default:
+		lvl = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
