@@ -102,10 +102,25 @@ type BookingFilter struct {
 	Cursor   string
 }
 
-// BookingService is every booking write and read. Writes for one instructor are serialized by
+// IdempotencyKey is a client's Idempotency-Key for a write and the hash of the request it came with.
+type IdempotencyKey struct {
+	UserID      string
+	Key         string
+	RequestHash []byte
+}
+
+// BookingReader is every booking read; reads never queue behind an instructor's writes.
+type BookingReader interface {
+	BookingByID(ctx context.Context, id string) (*Booking, error)
+	ListBookings(ctx context.Context, f BookingFilter) ([]Booking, string, error)
+}
+
+// BookingService is every booking write. Writes for one instructor are serialized by
 // that instructor's actor; the database's exclusion constraints are the final guard.
 type BookingService interface {
-	Book(ctx context.Context, req *BookLessonRequest) (*Booking, error)
+	// Book creates a booking. With idem set, a repeat of the same request replays the first
+	// answer (replayed=true) and a different request under the same key is idempotency_key_reused.
+	Book(ctx context.Context, req *BookLessonRequest, idem *IdempotencyKey) (b *Booking, replayed bool, err error)
 	Cancel(ctx context.Context, bookingID, actorUserID, reason string) (*Booking, error)
 	Reschedule(ctx context.Context, bookingID, actorUserID string, date Date, start Minute, duration int) (*Booking, error)
 	Complete(ctx context.Context, bookingID, instructorID string) (*Booking, error)

@@ -26,6 +26,8 @@ type Config struct {
 	ReadTimeout    time.Duration
 	WriteTimeout   time.Duration
 	IdleTimeout    time.Duration
+	// RateLimit bounds request rates per client IP (and per email on login and register).
+	RateLimit RateLimitConfig
 }
 
 // DefaultConfig is the development configuration.
@@ -36,6 +38,7 @@ func DefaultConfig() Config {
 		ReadTimeout:  10 * time.Second,
 		WriteTimeout: 15 * time.Second,
 		IdleTimeout:  60 * time.Second,
+		RateLimit:    DefaultRateLimitConfig(),
 	}
 }
 
@@ -53,6 +56,23 @@ type Deps struct {
 	LatestMigration int64
 	RedisPing       func(ctx context.Context) error
 	Catalog         instainstru.CatalogReader
+	// Users and Tokens enable /auth; Accounts enables /account; Auth signs and checks tokens.
+	Users    instainstru.UserStore
+	Tokens   instainstru.TokenStore
+	Accounts instainstru.AccountStore
+	Auth     AuthConfig
+	// RateLimits is the shared (Redis) counter store; nil limits per process only.
+	RateLimits instainstru.RateLimitStore
+	// Instructors enables /instructors (the "me" routes also need Tokens); Offers enables
+	// /instructors/me/services.
+	Instructors instainstru.InstructorStore
+	Offers      instainstru.OfferStore
+	// Bookings (writes, through the instructor actors) and BookingReader (reads) enable /bookings.
+	Bookings      instainstru.BookingService
+	BookingReader instainstru.BookingReader
+	// Availability (writes through the instructor actors) enables the instructor's own
+	// /instructors/me/availability and /instructors/me/blackout-dates routes (with Tokens).
+	Availability instainstru.AvailabilityService
 }
 
 // Server is the HTTP API.
@@ -61,6 +81,8 @@ type Server struct {
 	cfg  Config
 	deps Deps
 	log  *slog.Logger
+	// limiter counts request rates (general per IP, and per IP and email on credentials).
+	limiter *rateLimiter
 }
 
 // New builds the server and registers every route whose dependencies are present.
@@ -115,8 +137,25 @@ func (s *Server) routes() {
 	app.Get("/readyz", s.readyz)
 
 	v1 := app.Group("/api/v1", securityHeaders(s.cfg.Production))
+	s.limiter = newRateLimiter(s.cfg.RateLimit, s.deps.RateLimits, s.log, s.cfg.TrustedProxies)
+	v1.Use(s.limiter.perIP("api", s.cfg.RateLimit.GeneralPerWindow))
+	if s.deps.Users != nil && s.deps.Tokens != nil {
+		s.authRoutes(v1)
+	}
+	if s.deps.Accounts != nil && s.deps.Tokens != nil {
+		s.accountRoutes(v1)
+	}
 	if s.deps.Catalog != nil {
 		s.catalogRoutes(v1)
+	}
+	if s.deps.Bookings != nil && s.deps.BookingReader != nil && s.deps.Tokens != nil {
+		s.bookingRoutes(v1)
+	}
+	if s.deps.Availability != nil && s.deps.Tokens != nil {
+		s.availabilityRoutes(v1)
+	}
+	if s.deps.Instructors != nil {
+		s.instructorRoutes(v1)
 	}
 }
 

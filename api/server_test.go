@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/instainstru/instainstru/actors"
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
 	"github.com/instainstru/instainstru/persistence/testenv"
@@ -20,6 +21,7 @@ type env struct {
 	srv   *api.Server
 	rdb   *redis.Client
 	store *persistence.Store
+	dir   *actors.Directory
 }
 
 // newEnv wires a server the way cmd does, against the package's database and Redis DB 1, with
@@ -33,19 +35,37 @@ func newEnv(t testing.TB, opts ...func(*api.Config, *api.Deps)) *env {
 	latest, err := persistence.LatestMigration()
 	require.NoError(t, err)
 	cfg := api.DefaultConfig()
+	// Tests of every area register users and send hundreds of requests from 127.0.0.1: budgets
+	// that never bind them. Rate-limit tests lower these through an option.
+	cfg.RateLimit.GeneralPerWindow, cfg.RateLimit.AuthPerWindow = 100_000, 10_000
+	// One directory of instructor actors per server, as in cmd: availability and booking writes
+	// both go through it.
+	dir := actors.NewDirectory(db.Store, actors.Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	t.Cleanup(dir.Shutdown)
 	deps := api.Deps{
+		Bookings:        dir,
+		Availability:    dir,
+		BookingReader:   db.Store,
 		Log:             slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Health:          db.Store,
 		LatestMigration: latest,
 		RedisPing:       func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		Catalog:         db.Store,
+		Instructors:     db.Store,
+		Offers:          db.Store,
+		Users:           db.Store,
+		Tokens:          db.Store,
+		Accounts:        db.Store,
+		Auth:            testAuthConfig(),
+		// Each server counts under its own prefix, so no test inherits another's budget.
+		RateLimits: persistence.NewRedisRateLimiter(rdb, "rl:"+persistence.NewID()+":"),
 	}
 	for _, o := range opts {
 		o(&cfg, &deps)
 	}
 	srv := api.New(cfg, deps)
 	c := serveForTest(t, srv.Serve, srv.Shutdown)
-	return &env{client: c, srv: srv, rdb: rdb, store: db.Store}
+	return &env{client: c, srv: srv, rdb: rdb, store: db.Store, dir: dir}
 }
 
 func TestHealthAndReadiness(t *testing.T) {

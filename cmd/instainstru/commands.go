@@ -83,6 +83,14 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, all bool) erro
 		LatestMigration: latest,
 		RedisPing:       func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
 		Catalog:         store,
+		Instructors:     store,
+		Offers:          store,
+		Users:           store,
+		Tokens:          store,
+		Accounts:        store,
+		Auth: api.AuthConfig{JWTSecret: []byte(cfg.JWTSecret), AccessTTL: cfg.AccessTokenTTL,
+			RefreshTTL: cfg.RefreshTokenTTL},
+		RateLimits: persistence.NewRedisRateLimiter(rdb, "rl:"),
 	})
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

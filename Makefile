@@ -1,0 +1,47 @@
+# InstaInstru: the two commands are `make run` and `make test`. Both bring up PostgreSQL (with
+# pgvector, btree_gist, pg_trgm) and Redis first, installing them from Debian's packages where
+# they are missing (scripts/dev-services.sh).
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/instainstru
+PKGS := ./...
+
+export PATH := /usr/local/go/bin:$(PATH)
+
+.PHONY: run test bench lint migrate seed seed-demo build services clean
+
+services:
+	@bash scripts/dev-services.sh
+
+build:
+	$(GO) build -o $(BIN) ./cmd/instainstru
+
+## run: bring up dependencies, migrate, seed catalog and demo data, serve everything
+run: services build
+	./$(BIN) all
+
+## test: bring up dependencies, then the whole suite with the race detector
+test: services
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## bench: Go benchmarks plus the loopback HTTP load tool
+bench: services
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s $(PKGS)
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+migrate: services build
+	./$(BIN) migrate
+
+seed: services build
+	./$(BIN) seed
+
+seed-demo: services build
+	./$(BIN) seed --demo
+
+clean:
+	rm -rf bin

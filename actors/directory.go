@@ -1,0 +1,411 @@
+// Package actors serializes every availability and booking write of one instructor through that
+// instructor's actor (protoactor-go), so no two writes for one instructor ever race, and gives
+// them ordering, clear error codes and back-pressure. PostgreSQL's exclusion constraints remain
+// the final guard (several API nodes, or a bug here, still cannot double-book).
+//
+// Directory is the only thing the API sees: a typed façade implementing
+// instainstru.BookingService and the availability writes. It spawns an InstructorActor on first
+// use and passivates it when idle, bounds the requests in flight per instructor (a flooded instructor gets fast 429s, not an
+// unbounded queue), maps ask timeouts to 503 unavailable, and coordinates passivation so a request
+// never races an actor that is stopping.
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/instainstru/instainstru"
+	"github.com/instainstru/instainstru/persistence"
+)
+
+// Store is the persistence an instructor's actor needs; *persistence.Store implements it.
+type Store interface {
+	InstructorClock(ctx context.Context, instructorID string) (*persistence.InstructorClock, error)
+	AvailabilityBetween(ctx context.Context, instructorID string, from, to instainstru.Date) (map[instainstru.Date][]instainstru.TimeRange, error)
+	ReplaceAvailability(ctx context.Context, instructorID string, days map[instainstru.Date][]instainstru.TimeRange) error
+	Blackouts(ctx context.Context, instructorID string, from instainstru.Date) ([]instainstru.BlackoutDate, error)
+	AddBlackout(ctx context.Context, instructorID string, b instainstru.BlackoutDate) error
+	RemoveBlackout(ctx context.Context, instructorID string, d instainstru.Date) error
+	BookingContext(ctx context.Context, offerID, studentID string) (*persistence.BookingContext, error)
+	ConfirmedBookingsFrom(ctx context.Context, instructorID string, from time.Time) ([]persistence.BookingSpan, error)
+	IdempotentReplay(ctx context.Context, idem *persistence.Idempotency) (*instainstru.Booking, error)
+	InsertBooking(ctx context.Context, b *instainstru.Booking, idem *persistence.Idempotency) error
+	RescheduleBooking(ctx context.Context, old, replacement *instainstru.Booking) error
+	CancelBooking(ctx context.Context, b *instainstru.Booking) error
+	FinishBooking(ctx context.Context, id string, status instainstru.BookingStatus, at time.Time) error
+	BookingByID(ctx context.Context, id string) (*instainstru.Booking, error)
+	BookingInstructor(ctx context.Context, bookingID string) (string, error)
+}
+
+// Config tunes the actors.
+type Config struct {
+	IdleTimeout time.Duration // passivate an actor idle this long (ACTOR_IDLE_TIMEOUT)
+	AskTimeout  time.Duration // a request unanswered this long is 503 (ACTOR_ASK_TIMEOUT)
+	MaxInFlight int           // requests queued per instructor before 429
+	Now         func() time.Time
+	Log         *slog.Logger
+	// OnChange is called after an instructor's bookable time changed (booking, cancellation,
+	// availability), before the write's response is sent: the cache invalidates there.
+	OnChange func(ctx context.Context, instructorID string)
+}
+
+type entry struct {
+	pid      *actor.PID
+	pending  int
+	lastUsed time.Time
+}
+
+// Directory spawns, finds and passivates instructor actors, and is the typed façade over them.
+type Directory struct {
+	cfg     Config
+	store   Store
+	system  *actor.ActorSystem
+	props   func(id string) *actor.Props
+	mu      sync.Mutex
+	entries map[string]*entry
+	closed  bool
+	spawned int64
+	stop    chan struct{}
+	janitor sync.WaitGroup
+}
+
+// NewDirectory starts an actor system for the instructors.
+func NewDirectory(store Store, cfg Config) *Directory {
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 5 * time.Minute
+	}
+	if cfg.AskTimeout <= 0 {
+		cfg.AskTimeout = 5 * time.Second
+	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 256
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	log := cfg.Log
+	// Actor crashes are logged by the library at INFO through this logger: keep them visible.
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return log.With("component", "actors")
+	}))
+	d := &Directory{cfg: cfg, store: store, system: system, entries: map[string]*entry{}, stop: make(chan struct{})}
+	// The explicit supervisor: restart a crashed instructor actor (its state reloads from the
+	// database) up to 10 times a minute; past that it stops and the next request spawns afresh.
+	supervisor := actor.NewOneForOneStrategy(10, time.Minute, func(reason any) actor.Directive {
+		log.Error("instructor actor crashed; restarting it", "reason", fmt.Sprint(reason))
+		return actor.RestartDirective
+	})
+	d.props = func(id string) *actor.Props {
+		return actor.PropsFromProducer(func() actor.Actor { return newInstructorActor(id, d) },
+			actor.WithGuardian(supervisor))
+	}
+	d.janitor.Add(1)
+	go d.passivateIdle()
+	return d
+}
+
+// passivateIdle stops actors idle for IdleTimeout. It runs here rather than through the actor's
+// own ReceiveTimeout, whose timer races with message processing inside the library (seen with
+// -race); deciding under d.mu also makes passivation and new requests mutually exclusive.
+func (d *Directory) passivateIdle() {
+	defer d.janitor.Done()
+	tick := d.cfg.IdleTimeout / 2
+	if tick < time.Millisecond {
+		tick = time.Millisecond
+	} else if tick > 30*time.Second {
+		tick = 30 * time.Second
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stop:
+			return
+		case <-t.C:
+		}
+		cutoff := time.Now().Add(-d.cfg.IdleTimeout)
+		var idle []*actor.PID
+		d.mu.Lock()
+		for id, e := range d.entries {
+			if e.pending == 0 && e.lastUsed.Before(cutoff) {
+				delete(d.entries, id)
+				idle = append(idle, e.pid)
+			}
+		}
+		d.mu.Unlock()
+		// Nothing can reach these actors any more: the next request for the instructor spawns a
+		// fresh one, which reloads the calendar from the database.
+		for _, pid := range idle {
+			d.system.Root.Stop(pid)
+		}
+	}
+}
+
+// Stats is a snapshot for monitoring.
+type Stats struct {
+	Live     int   `json:"live"`
+	InFlight int   `json:"in_flight"`
+	Spawned  int64 `json:"spawned_total"`
+}
+
+// Stats counts live actors and requests in flight.
+func (d *Directory) Stats() Stats {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s := Stats{Live: len(d.entries), Spawned: d.spawned}
+	for _, e := range d.entries {
+		s.InFlight += e.pending
+	}
+	return s
+}
+
+// Shutdown stops every actor, waiting for each to finish its current message.
+func (d *Directory) Shutdown() {
+	d.mu.Lock()
+	d.closed = true
+	pids := make([]*actor.PID, 0, len(d.entries))
+	for _, e := range d.entries {
+		pids = append(pids, e.pid)
+	}
+	d.entries = map[string]*entry{}
+	d.mu.Unlock()
+	close(d.stop)
+	d.janitor.Wait()
+	for _, pid := range pids {
+		_ = d.system.Root.StopFuture(pid).Wait()
+	}
+	d.system.Shutdown()
+}
+
+var errShuttingDown = &instainstru.Error{Code: instainstru.CodeUnavailable, Message: "the server is shutting down", RetryAfter: time.Second}
+
+// ask sends msg to instructorID's actor and waits for the answer, bounded by the ask timeout and
+// by the per-instructor in-flight limit.
+func (d *Directory) ask(instructorID string, msg any) (any, error) {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil, errShuttingDown
+	}
+	e := d.entries[instructorID]
+	if e == nil {
+		e = &entry{pid: d.system.Root.Spawn(d.props(instructorID))}
+		d.entries[instructorID] = e
+		d.spawned++
+	}
+	if e.pending >= d.cfg.MaxInFlight {
+		d.mu.Unlock()
+		return nil, &instainstru.Error{Code: instainstru.CodeRateLimited,
+			Message: "too many requests for this instructor right now; retry shortly", RetryAfter: time.Second}
+	}
+	e.pending++
+	e.lastUsed = time.Now()
+	pid := e.pid
+	d.mu.Unlock()
+
+	res, err := d.system.Root.RequestFuture(pid, msg, d.cfg.AskTimeout).Result()
+
+	d.mu.Lock()
+	e.pending--
+	e.lastUsed = time.Now()
+	d.mu.Unlock()
+	if err != nil {
+		if errors.Is(err, actor.ErrTimeout) {
+			return nil, &instainstru.Error{Code: instainstru.CodeUnavailable,
+				Message: "the instructor's calendar did not answer in time; retry", RetryAfter: time.Second, Cause: err}
+		}
+		return nil, &instainstru.Error{Code: instainstru.CodeUnavailable, Message: "the instructor's calendar is unavailable", Cause: err}
+	}
+	return res, nil
+}
+
+// forget drops a stopped actor's entry (e.g. stopped by its supervisor after too many crashes).
+func (d *Directory) forget(instructorID string, pid *actor.PID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if e := d.entries[instructorID]; e != nil && e.pid.Equal(pid) {
+		delete(d.entries, instructorID)
+	}
+}
+
+func (d *Directory) deadline() time.Time { return d.cfg.Now().Add(d.cfg.AskTimeout) }
+
+func bookingResult(res any, err error) (*instainstru.Booking, bool, error) {
+	if err != nil {
+		return nil, false, err
+	}
+	r, ok := res.(*bookingResponse)
+	if !ok {
+		return nil, false, instainstru.Internal(fmt.Errorf("unexpected actor reply %T", res))
+	}
+	return r.booking, r.replayed, r.err
+}
+
+func availabilityResult(res any, err error) (*availabilityResponse, error) {
+	if err != nil {
+		return nil, err
+	}
+	r, ok := res.(*availabilityResponse)
+	if !ok {
+		return nil, instainstru.Internal(fmt.Errorf("unexpected actor reply %T", res))
+	}
+	return r, r.err
+}
+
+// Book creates a booking. With idem set, a repeated request replays the first answer
+// (replayed=true) and a different request under the same key is idempotency_key_reused.
+func (d *Directory) Book(ctx context.Context, req *instainstru.BookLessonRequest, idem *persistence.Idempotency) (*instainstru.Booking, bool, error) {
+	bc, err := d.store.BookingContext(ctx, req.InstructorServiceID, req.StudentID)
+	if err != nil {
+		if instainstru.IsCode(err, instainstru.CodeNotFound) {
+			if idem != nil { // a replay must still answer even if the offer is gone since
+				if b, rerr := d.store.IdempotentReplay(ctx, idem); rerr != nil || b != nil {
+					return b, b != nil, rerr
+				}
+			}
+			return nil, false, instainstru.Invalid(instainstru.FieldError{Field: "instructor_service_id", Message: "no such instructor service"})
+		}
+		return nil, false, err
+	}
+	return bookingResult(d.ask(bc.Offer.InstructorID, &bookRequest{deadline: d.deadline(), req: req, bc: bc, idem: idem}))
+}
+
+func (d *Directory) routeBooking(ctx context.Context, bookingID string) (string, error) {
+	return d.store.BookingInstructor(ctx, bookingID)
+}
+
+// Cancel cancels a confirmed booking before it starts; userID must be a participant.
+func (d *Directory) Cancel(ctx context.Context, bookingID, userID, reason string) (*instainstru.Booking, error) {
+	ins, err := d.routeBooking(ctx, bookingID)
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := bookingResult(d.ask(ins, &cancelRequest{deadline: d.deadline(), bookingID: bookingID, userID: userID, reason: reason}))
+	return b, err
+}
+
+// Reschedule moves a booking atomically: the new booking is confirmed and the old one cancelled
+// in one transaction, or nothing changes. duration 0 keeps the old duration.
+func (d *Directory) Reschedule(ctx context.Context, bookingID, userID string, date instainstru.Date, start instainstru.Minute, duration int) (*instainstru.Booking, error) {
+	ins, err := d.routeBooking(ctx, bookingID)
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := bookingResult(d.ask(ins, &rescheduleRequest{deadline: d.deadline(), bookingID: bookingID, userID: userID,
+		date: date, start: start, duration: duration}))
+	return b, err
+}
+
+// Complete marks a booking completed (its instructor, after it ended).
+func (d *Directory) Complete(ctx context.Context, bookingID, instructorID string) (*instainstru.Booking, error) {
+	return d.finish(ctx, bookingID, instructorID, instainstru.BookingCompleted)
+}
+
+// MarkNoShow marks a booking no_show (its instructor, after it started).
+func (d *Directory) MarkNoShow(ctx context.Context, bookingID, instructorID string) (*instainstru.Booking, error) {
+	return d.finish(ctx, bookingID, instructorID, instainstru.BookingNoShow)
+}
+
+func (d *Directory) finish(ctx context.Context, bookingID, userID string, st instainstru.BookingStatus) (*instainstru.Booking, error) {
+	ins, err := d.routeBooking(ctx, bookingID)
+	if err != nil {
+		return nil, err
+	}
+	b, _, err := bookingResult(d.ask(ins, &finishRequest{deadline: d.deadline(), bookingID: bookingID, userID: userID, status: st}))
+	return b, err
+}
+
+// GetWeek reads a week straight from the database: reads never queue behind writes.
+func (d *Directory) GetWeek(ctx context.Context, instructorID string, anyDay instainstru.Date) (*instainstru.Week, error) {
+	clock, err := d.store.InstructorClock(ctx, instructorID)
+	if err != nil {
+		return nil, err
+	}
+	start := anyDay.WeekStart()
+	days, err := d.store.AvailabilityBetween(ctx, instructorID, start, start.AddDays(6))
+	if err != nil {
+		return nil, err
+	}
+	return weekOf(start, clock.Timezone, days), nil
+}
+
+// PutWeek replaces a week's availability (through the actor).
+func (d *Directory) PutWeek(ctx context.Context, instructorID string, week *instainstru.Week) (*instainstru.Week, error) {
+	r, err := availabilityResult(d.ask(instructorID, &putWeekRequest{deadline: d.deadline(), week: week}))
+	if err != nil {
+		return nil, err
+	}
+	return r.week, nil
+}
+
+// CopyWeek replaces the target week with the source week's ranges, weekday by weekday.
+func (d *Directory) CopyWeek(ctx context.Context, instructorID string, from, to instainstru.Date) (*instainstru.Week, error) {
+	r, err := availabilityResult(d.ask(instructorID, &copyWeekRequest{deadline: d.deadline(), from: from.WeekStart(), to: to.WeekStart()}))
+	if err != nil {
+		return nil, err
+	}
+	return r.week, nil
+}
+
+// ApplyPattern repeats a week's weekday pattern over [start, end], skipping blackout and past dates.
+func (d *Directory) ApplyPattern(ctx context.Context, instructorID string, fromWeek, start, end instainstru.Date) (int, error) {
+	r, err := availabilityResult(d.ask(instructorID, &applyPatternRequest{deadline: d.deadline(), from: fromWeek.WeekStart(), start: start, end: end}))
+	if err != nil {
+		return 0, err
+	}
+	return r.datesUpdated, nil
+}
+
+// AddBlackout records a blackout date (clearing that date's availability).
+func (d *Directory) AddBlackout(ctx context.Context, instructorID string, b instainstru.BlackoutDate) (*instainstru.BlackoutDate, error) {
+	if _, err := availabilityResult(d.ask(instructorID, &blackoutRequest{deadline: d.deadline(), add: true, blackout: b})); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// ListBlackouts lists blackout dates from today on (a read: straight to the database).
+func (d *Directory) ListBlackouts(ctx context.Context, instructorID string) ([]instainstru.BlackoutDate, error) {
+	clock, err := d.store.InstructorClock(ctx, instructorID)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(clock.Timezone)
+	if err != nil {
+		return nil, instainstru.Internal(err)
+	}
+	return d.store.Blackouts(ctx, instructorID, instainstru.DateOf(d.cfg.Now().In(loc)))
+}
+
+// RemoveBlackout deletes a blackout date.
+func (d *Directory) RemoveBlackout(ctx context.Context, instructorID string, date instainstru.Date) error {
+	_, err := availabilityResult(d.ask(instructorID, &blackoutRequest{deadline: d.deadline(), blackout: instainstru.BlackoutDate{Date: date}}))
+	return err
+}
+
+func weekOf(start instainstru.Date, tz string, days map[instainstru.Date][]instainstru.TimeRange) *instainstru.Week {
+	w := &instainstru.Week{Start: start, Timezone: tz}
+	for i := 0; i < 7; i++ {
+		d := start.AddDays(i)
+		rs := days[d]
+		if rs == nil {
+			rs = []instainstru.TimeRange{}
+		}
+		w.Days = append(w.Days, instainstru.DayAvailability{Date: d, Ranges: rs})
+	}
+	return w
+}
+
+var (
+	_ instainstru.BookingService      = (*Directory)(nil)
+	_ instainstru.AvailabilityService = (*Directory)(nil)
+)

@@ -1,0 +1,354 @@
+package api
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/instainstru/instainstru"
+)
+
+// PartyDTO is a booking participant.
+type PartyDTO struct {
+	ID       string `json:"id"`
+	FullName string `json:"full_name"`
+}
+
+// BookingDTO is a booking as API.md shapes it.
+type BookingDTO struct {
+	ID                  string    `json:"id"`
+	Student             PartyDTO  `json:"student"`
+	Instructor          PartyDTO  `json:"instructor"`
+	InstructorServiceID string    `json:"instructor_service_id"`
+	ServiceName         string    `json:"service_name"`
+	Category            string    `json:"category"`
+	Date                string    `json:"date"`
+	StartTime           string    `json:"start_time"`
+	EndTime             string    `json:"end_time"`
+	Timezone            string    `json:"timezone"`
+	StartsAt            time.Time `json:"starts_at"`
+	EndsAt              time.Time `json:"ends_at"`
+	DurationMinutes     int       `json:"duration_minutes"`
+	HourlyRateCents     int       `json:"hourly_rate_cents"`
+	TotalPriceCents     int       `json:"total_price_cents"`
+	Status              string    `json:"status"`
+	LocationType        string    `json:"location_type"`
+	MeetingLocation     string    `json:"meeting_location"`
+	StudentNote         string    `json:"student_note"`
+	LateCancellation    bool      `json:"late_cancellation"`
+	CancellationReason  *string   `json:"cancellation_reason"`
+	CancelledBy         *string   `json:"cancelled_by"`
+	RescheduledFromID   *string   `json:"rescheduled_from_id"`
+	CreatedAt           time.Time `json:"created_at"`
+	UpdatedAt           time.Time `json:"updated_at"`
+}
+
+func bookingDTO(b *instainstru.Booking) BookingDTO {
+	return BookingDTO{
+		ID: b.ID, Student: PartyDTO(b.Student), Instructor: PartyDTO(b.Instructor),
+		InstructorServiceID: b.InstructorServiceID, ServiceName: b.ServiceName, Category: b.CategoryName,
+		Date: b.Date.String(), StartTime: b.StartTime.String(), EndTime: b.EndTime.String(), Timezone: b.Timezone,
+		StartsAt: b.StartsAt.UTC(), EndsAt: b.EndsAt.UTC(), DurationMinutes: b.DurationMinutes,
+		HourlyRateCents: b.HourlyRateCents, TotalPriceCents: b.TotalPriceCents, Status: string(b.Status),
+		LocationType: string(b.LocationType), MeetingLocation: b.MeetingLocation, StudentNote: b.StudentNote,
+		LateCancellation: b.LateCancellation, CancellationReason: b.CancellationReason, CancelledBy: b.CancelledBy,
+		RescheduledFromID: b.RescheduledFromID,
+		CreatedAt:         b.CreatedAt.UTC().Truncate(time.Microsecond), UpdatedAt: b.UpdatedAt.UTC().Truncate(time.Microsecond),
+	}
+}
+
+func (s *Server) bookingRoutes(r fiber.Router) {
+	g := r.Group("/bookings", s.requireUser())
+	g.Post("/", requireRole(instainstru.RoleStudent), s.createBooking)
+	g.Get("/", s.listBookings)
+	g.Get("/:id", s.getBooking)
+	g.Get("/:id/calendar.ics", s.bookingICS)
+	g.Post("/:id/cancel", s.cancelBooking)
+	g.Post("/:id/reschedule", s.rescheduleBooking)
+	g.Post("/:id/complete", requireRole(instainstru.RoleInstructor), s.completeBooking)
+	g.Post("/:id/no-show", requireRole(instainstru.RoleInstructor), s.noShowBooking)
+}
+
+type createBookingRequest struct {
+	InstructorServiceID string  `json:"instructor_service_id"`
+	Date                string  `json:"date"`
+	StartTime           string  `json:"start_time"`
+	DurationMinutes     int     `json:"duration_minutes"`
+	LocationType        string  `json:"location_type"`
+	MeetingLocation     *string `json:"meeting_location"`
+	StudentNote         *string `json:"student_note"`
+	// Prices a client sends are ignored: the server computes the price from the offer.
+	TotalPriceCents *int `json:"total_price_cents"`
+	HourlyRateCents *int `json:"hourly_rate_cents"`
+}
+
+const maxIdempotencyKey = 255
+
+func (s *Server) createBooking(c *fiber.Ctx) error {
+	var in createBookingRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	var v instainstru.Validator
+	v.Check(in.InstructorServiceID != "", "instructor_service_id", "is required")
+	date, derr := instainstru.ParseDate(in.Date)
+	v.Check(derr == nil, "date", "must be a YYYY-MM-DD date")
+	start, serr := instainstru.ParseMinute(in.StartTime, false)
+	v.Check(serr == nil, "start_time", "must be an HH:MM time")
+	v.Check(serr != nil || start.OnGrid(), "start_time", "must be on the 15-minute grid")
+	v.Check(instainstru.ValidDuration(in.DurationMinutes), "duration_minutes", "must be a multiple of 15 between 15 and 240")
+	loc := instainstru.BookingLocation(in.LocationType)
+	v.Check(instainstru.ValidBookingLocation(loc), "location_type", "must be student_home, instructor_location, neutral or online")
+	meeting, note := deref(in.MeetingLocation), deref(in.StudentNote)
+	v.Check(utf8.RuneCountInString(meeting) <= 500, "meeting_location", "at most 500 characters")
+	v.Check(utf8.RuneCountInString(note) <= 1000, "student_note", "at most 1000 characters")
+	if err := v.Err(); err != nil {
+		return err
+	}
+	p := principal(c)
+	var idem *instainstru.IdempotencyKey
+	if key := c.Get("Idempotency-Key"); key != "" {
+		if len(key) > maxIdempotencyKey || !utf8.ValidString(key) {
+			return instainstru.Invalid(instainstru.FieldError{Field: "Idempotency-Key", Message: "at most 255 characters"})
+		}
+		h := sha256.Sum256(append([]byte(c.Method()+" "+c.Path()+"\n"), c.Body()...))
+		idem = &instainstru.IdempotencyKey{UserID: p.UserID, Key: key, RequestHash: h[:]}
+	}
+	b, replayed, err := s.deps.Bookings.Book(c.UserContext(), &instainstru.BookLessonRequest{
+		StudentID: p.UserID, InstructorServiceID: in.InstructorServiceID, Date: date, StartTime: start,
+		DurationMinutes: in.DurationMinutes, LocationType: loc, MeetingLocation: strings.TrimSpace(meeting),
+		StudentNote: strings.TrimSpace(note),
+	}, idem)
+	if err != nil {
+		return err
+	}
+	if replayed {
+		c.Set("Idempotent-Replayed", "true")
+	}
+	c.Location("/api/v1/bookings/" + b.ID)
+	return c.Status(fiber.StatusCreated).JSON(bookingDTO(b))
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// ownBooking reads a booking the caller takes part in; anyone else gets 404.
+func (s *Server) ownBooking(c *fiber.Ctx) (*instainstru.Booking, error) {
+	b, err := s.deps.BookingReader.BookingByID(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return nil, err
+	}
+	p := principal(c)
+	if b.Student.ID != p.UserID && b.Instructor.ID != p.UserID {
+		return nil, instainstru.Errorf(instainstru.CodeNotFound, "booking not found")
+	}
+	return b, nil
+}
+
+func (s *Server) getBooking(c *fiber.Ctx) error {
+	b, err := s.ownBooking(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(bookingDTO(b))
+}
+
+func (s *Server) listBookings(c *fiber.Ctx) error {
+	p := principal(c)
+	limit, err := queryLimit(c, defaultLimit)
+	if err != nil {
+		return err
+	}
+	f := instainstru.BookingFilter{UserID: p.UserID, Role: p.Role, Limit: limit, Cursor: c.Query("cursor")}
+	var v instainstru.Validator
+	if st := c.Query("status"); st != "" {
+		switch instainstru.BookingStatus(st) {
+		case instainstru.BookingConfirmed, instainstru.BookingCompleted, instainstru.BookingCancelled, instainstru.BookingNoShow:
+			f.Status = instainstru.BookingStatus(st)
+		default:
+			v.Add("status", "must be confirmed, completed, cancelled or no_show")
+		}
+	}
+	if u := c.Query("upcoming"); u != "" {
+		switch u {
+		case "true":
+			t := true
+			f.Upcoming = &t
+		case "false":
+			t := false
+			f.Upcoming = &t
+		default:
+			v.Add("upcoming", "must be true or false")
+		}
+	}
+	for _, q := range []struct {
+		name string
+		dst  **instainstru.Date
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if raw := c.Query(q.name); raw != "" {
+			d, err := instainstru.ParseDate(raw)
+			if err != nil {
+				v.Add(q.name, "must be a YYYY-MM-DD date")
+				continue
+			}
+			*q.dst = &d
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	items, next, err := s.deps.BookingReader.ListBookings(c.UserContext(), f)
+	if err != nil {
+		return err
+	}
+	out := make([]BookingDTO, 0, len(items))
+	for i := range items {
+		out = append(out, bookingDTO(&items[i]))
+	}
+	return c.JSON(newPage(out, next))
+}
+
+type cancelBookingRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) cancelBooking(c *fiber.Ctx) error {
+	var in cancelBookingRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	reason := strings.TrimSpace(in.Reason)
+	var v instainstru.Validator
+	v.Check(reason != "", "reason", "is required")
+	v.Check(utf8.RuneCountInString(reason) <= 500, "reason", "at most 500 characters")
+	if err := v.Err(); err != nil {
+		return err
+	}
+	b, err := s.deps.Bookings.Cancel(c.UserContext(), c.Params("id"), principal(c).UserID, reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(bookingDTO(b))
+}
+
+type rescheduleRequest struct {
+	Date            string `json:"date"`
+	StartTime       string `json:"start_time"`
+	DurationMinutes *int   `json:"duration_minutes"`
+}
+
+func (s *Server) rescheduleBooking(c *fiber.Ctx) error {
+	var in rescheduleRequest
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	var v instainstru.Validator
+	date, derr := instainstru.ParseDate(in.Date)
+	v.Check(derr == nil, "date", "must be a YYYY-MM-DD date")
+	start, serr := instainstru.ParseMinute(in.StartTime, false)
+	v.Check(serr == nil, "start_time", "must be an HH:MM time")
+	v.Check(serr != nil || start.OnGrid(), "start_time", "must be on the 15-minute grid")
+	dur := 0
+	if in.DurationMinutes != nil {
+		dur = *in.DurationMinutes
+		v.Check(instainstru.ValidDuration(dur), "duration_minutes", "must be a multiple of 15 between 15 and 240")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	b, err := s.deps.Bookings.Reschedule(c.UserContext(), c.Params("id"), principal(c).UserID, date, start, dur)
+	if err != nil {
+		return err
+	}
+	return c.JSON(bookingDTO(b))
+}
+
+func (s *Server) completeBooking(c *fiber.Ctx) error {
+	b, err := s.deps.Bookings.Complete(c.UserContext(), c.Params("id"), principal(c).UserID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(bookingDTO(b))
+}
+
+func (s *Server) noShowBooking(c *fiber.Ctx) error {
+	b, err := s.deps.Bookings.MarkNoShow(c.UserContext(), c.Params("id"), principal(c).UserID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(bookingDTO(b))
+}
+
+// bookingICS renders the lesson as an RFC 5545 event. Times are UTC instants (…Z), which every
+// calendar converts to its user's zone; the event's UID is stable so re-importing updates it.
+func (s *Server) bookingICS(c *fiber.Ctx) error {
+	b, err := s.ownBooking(c)
+	if err != nil {
+		return err
+	}
+	const stamp = "20060102T150405Z"
+	status := "CONFIRMED"
+	if b.Status == instainstru.BookingCancelled {
+		status = "CANCELLED"
+	}
+	var sb strings.Builder
+	line := func(s string) { sb.WriteString(foldICS(s)); sb.WriteString("\r\n") }
+	line("BEGIN:VCALENDAR")
+	line("VERSION:2.0")
+	line("PRODID:-//InstaInstru//Bookings//EN")
+	line("CALSCALE:GREGORIAN")
+	line("METHOD:PUBLISH")
+	line("BEGIN:VEVENT")
+	line("UID:" + b.ID + "@instainstru")
+	line("DTSTAMP:" + b.UpdatedAt.UTC().Format(stamp))
+	line("DTSTART:" + b.StartsAt.UTC().Format(stamp))
+	line("DTEND:" + b.EndsAt.UTC().Format(stamp))
+	line("SUMMARY:" + escapeICS(fmt.Sprintf("%s lesson: %s with %s", b.ServiceName, b.Student.FullName, b.Instructor.FullName)))
+	desc := fmt.Sprintf("%d-minute %s lesson (%s). Booking %s.", b.DurationMinutes, b.ServiceName, strings.ReplaceAll(string(b.LocationType), "_", " "), b.ID)
+	if b.StudentNote != "" {
+		desc += " Note: " + b.StudentNote
+	}
+	line("DESCRIPTION:" + escapeICS(desc))
+	if b.MeetingLocation != "" {
+		line("LOCATION:" + escapeICS(b.MeetingLocation))
+	}
+	line("STATUS:" + status)
+	line("END:VEVENT")
+	line("END:VCALENDAR")
+	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="lesson-`+b.ID+`.ics"`)
+	return c.SendString(sb.String())
+}
+
+// escapeICS escapes TEXT values per RFC 5545 3.3.11.
+func escapeICS(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`)
+	return r.Replace(s)
+}
+
+// foldICS folds content lines longer than 75 octets (RFC 5545 3.1) without splitting a UTF-8 rune.
+func foldICS(s string) string {
+	if len(s) <= 75 {
+		return s
+	}
+	var sb strings.Builder
+	n := 0
+	for _, r := range s {
+		l := utf8.RuneLen(r)
+		if n+l > 75 {
+			sb.WriteString("\r\n ")
+			n = 1
+		}
+		sb.WriteRune(r)
+		n += l
+	}
+	return sb.String()
+}

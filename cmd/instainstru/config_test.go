@@ -1,0 +1,55 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestConfigDefaults(t *testing.T) {
+	c, err := loadConfig(envOf(nil))
+	require.NoError(t, err)
+	require.Equal(t, "development", c.AppEnv)
+	require.Equal(t, "127.0.0.1:8080", c.HTTPAddr)
+	require.Equal(t, 15*time.Minute, c.AccessTokenTTL)
+	require.Equal(t, 720*time.Hour, c.RefreshTokenTTL)
+	require.Equal(t, 30, c.PublicAvailabilityDays)
+	require.Equal(t, "full", c.PublicAvailabilityDetailLevel)
+	require.True(t, c.PublicAvailabilityShowName)
+	require.Equal(t, 300*time.Second, c.PublicAvailabilityCacheTTL)
+	require.Equal(t, 5*time.Minute, c.ActorIdleTimeout)
+	require.Equal(t, 5*time.Second, c.ActorAskTimeout)
+	require.Equal(t, "text", c.LogFormat)
+}
+
+func TestConfigProductionRefusesDefaultSecrets(t *testing.T) {
+	_, err := loadConfig(envOf(map[string]string{"APP_ENV": "production"}))
+	require.ErrorContains(t, err, "JWT_SECRET")
+	c, err := loadConfig(envOf(map[string]string{"APP_ENV": "production", "JWT_SECRET": "0123456789abcdef0123456789abcdef-prod"}))
+	require.NoError(t, err)
+	require.Equal(t, "json", c.LogFormat)
+}
+
+func TestConfigRejectsBadValues(t *testing.T) {
+	for k, v := range map[string]string{
+		"ACCESS_TOKEN_TTL":                 "soon",
+		"PUBLIC_AVAILABILITY_DAYS":         "365",
+		"PUBLIC_AVAILABILITY_DETAIL_LEVEL": "everything",
+		"PUBLIC_AVAILABILITY_CACHE_TTL":    "-5s",
+		"EMBEDDINGS_PROVIDER":              "magic",
+		"APP_ENV":                          "staging-ish",
+		"LOG_FORMAT":                       "xml",
+		"DATABASE_MAX_CONNS":               "many",
+	} {
+		_, err := loadConfig(envOf(map[string]string{k: v}))
+		require.ErrorContains(t, err, k, "%s=%s", k, v)
+	}
+}
+
+func TestMaskURL(t *testing.T) {
+	require.Equal(t, "postgres://u:****@h/db", maskURL("postgres://u:secret@h/db"))
+	require.Equal(t, "redis://127.0.0.1:6379/0", maskURL("redis://127.0.0.1:6379/0"))
+}

@@ -1,0 +1,405 @@
+package persistence
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/instainstru/instainstru"
+)
+
+// BookingContext is everything a booking rule needs besides the instructor's calendar: the offer
+// as it is now, the instructor's settings and status, and the student.
+type BookingContext struct {
+	Offer         instainstru.InstructorService
+	OfferActive   bool
+	Instructor    InstructorClock
+	StudentName   string
+	StudentRole   instainstru.Role
+	StudentStatus instainstru.AccountStatus
+}
+
+// BookingContext reads the offer, its instructor and the student in one query. A missing offer or
+// student is not_found.
+func (s *Store) BookingContext(ctx context.Context, offerID, studentID string) (*BookingContext, error) {
+	if !ValidID(offerID) || !ValidID(studentID) {
+		return nil, instainstru.Errorf(instainstru.CodeNotFound, "service not found")
+	}
+	const q = `
+		SELECT o.id, o.instructor_id, sc.name, c.id, c.slug, c.name, o.hourly_rate_cents, o.duration_options,
+		       o.location_types, o.is_active AND sc.is_active,
+		       iu.full_name, iu.timezone, iu.account_status, p.min_advance_booking_hours, p.buffer_minutes,
+		       su.full_name, su.role, su.account_status
+		FROM instructor_services o
+		JOIN service_catalog sc ON sc.id = o.catalog_service_id
+		JOIN service_categories c ON c.id = sc.category_id
+		JOIN instructor_profiles p ON p.user_id = o.instructor_id
+		JOIN users iu ON iu.id = o.instructor_id
+		JOIN users su ON su.id = $2
+		WHERE o.id = $1`
+	var b BookingContext
+	var locs []string
+	err := s.pool.QueryRow(ctx, q, offerID, studentID).Scan(&b.Offer.ID, &b.Offer.InstructorID, &b.Offer.Name,
+		&b.Offer.Category.ID, &b.Offer.Category.Slug, &b.Offer.Category.Name, &b.Offer.HourlyRateCents,
+		&b.Offer.DurationOptions, &locs, &b.OfferActive, &b.Instructor.FullName, &b.Instructor.Timezone,
+		&b.Instructor.AccountStatus, &b.Instructor.MinAdvanceBookingHours, &b.Instructor.BufferMinutes,
+		&b.StudentName, &b.StudentRole, &b.StudentStatus)
+	if err != nil {
+		return nil, translate(err, "service")
+	}
+	b.Instructor.InstructorID = b.Offer.InstructorID
+	for _, l := range locs {
+		b.Offer.LocationTypes = append(b.Offer.LocationTypes, instainstru.LocationType(l))
+	}
+	b.Offer.IsActive = b.OfferActive
+	return &b, nil
+}
+
+// BookingSpan is the part of a confirmed booking an instructor's calendar needs.
+type BookingSpan struct {
+	ID           string
+	StudentID    string
+	StartsAt     time.Time
+	EndsAt       time.Time
+	BlockedUntil time.Time
+}
+
+// ConfirmedBookingsFrom lists an instructor's confirmed bookings that end after `from`.
+func (s *Store) ConfirmedBookingsFrom(ctx context.Context, instructorID string, from time.Time) ([]BookingSpan, error) {
+	const q = `SELECT id, student_id, starts_at, ends_at, blocked_until FROM bookings
+		WHERE instructor_id = $1 AND status = 'confirmed' AND blocked_until > $2 ORDER BY starts_at`
+	rows, err := s.pool.Query(ctx, q, instructorID, from)
+	if err != nil {
+		return nil, translate(err, "bookings")
+	}
+	defer rows.Close()
+	var out []BookingSpan
+	for rows.Next() {
+		var b BookingSpan
+		if err := rows.Scan(&b.ID, &b.StudentID, &b.StartsAt, &b.EndsAt, &b.BlockedUntil); err != nil {
+			return nil, translate(err, "bookings")
+		}
+		out = append(out, b)
+	}
+	return out, translate(rows.Err(), "bookings")
+}
+
+// Idempotency is a client's Idempotency-Key with the hash of its request.
+type Idempotency = instainstru.IdempotencyKey
+
+// IdempotentReplay looks up a stored answer. It returns (nil, nil) when the key is new, the stored
+// booking when the same request was answered before, and idempotency_key_reused when the key was
+// used for a different request.
+func (s *Store) IdempotentReplay(ctx context.Context, idem *Idempotency) (*instainstru.Booking, error) {
+	const q = `SELECT request_hash, response FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND expires_at > now()`
+	var hash, resp []byte
+	err := s.pool.QueryRow(ctx, q, idem.UserID, idem.Key).Scan(&hash, &resp)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, translate(err, "idempotency key")
+	}
+	if string(hash) != string(idem.RequestHash) {
+		return nil, instainstru.Errorf(instainstru.CodeIdempotencyKeyReused,
+			"this Idempotency-Key was already used with a different request")
+	}
+	var b instainstru.Booking
+	if err := json.Unmarshal(resp, &b); err != nil {
+		return nil, instainstru.Internal(fmt.Errorf("stored idempotent response: %w", err))
+	}
+	return &b, nil
+}
+
+// IdempotencyTTL is how long an Idempotency-Key's answer is kept.
+const IdempotencyTTL = 24 * time.Hour
+
+// bookingOutbox is every side effect of a new confirmed booking.
+func bookingOutbox(b *instainstru.Booking, now time.Time) []OutboxRow {
+	id := b.ID
+	rows := []OutboxRow{
+		{TaskType: TaskBookingConfirmedEmail, TaskID: "email:confirmed:" + id + ":student", AggregateID: &id,
+			Payload: map[string]any{"booking_id": id, "recipient": "student"}},
+		{TaskType: TaskBookingConfirmedEmail, TaskID: "email:confirmed:" + id + ":instructor", AggregateID: &id,
+			Payload: map[string]any{"booking_id": id, "recipient": "instructor"}},
+		invalidateAvailability(b.Instructor.ID),
+	}
+	for _, r := range []struct {
+		label string
+		ahead time.Duration
+	}{{"24h", 24 * time.Hour}, {"1h", time.Hour}} {
+		at := b.StartsAt.Add(-r.ahead)
+		if at.After(now) {
+			rows = append(rows, OutboxRow{TaskType: TaskReminder, TaskID: "reminder:" + id + ":" + r.label,
+				AggregateID: &id, ProcessAt: at, Payload: map[string]any{"booking_id": id, "kind": r.label}})
+		}
+	}
+	return rows
+}
+
+func cancelOutbox(b *instainstru.Booking) []OutboxRow {
+	id := b.ID
+	return []OutboxRow{
+		{TaskType: TaskBookingCancelledEmail, TaskID: "email:cancelled:" + id + ":student", AggregateID: &id,
+			Payload: map[string]any{"booking_id": id, "recipient": "student"}},
+		{TaskType: TaskBookingCancelledEmail, TaskID: "email:cancelled:" + id + ":instructor", AggregateID: &id,
+			Payload: map[string]any{"booking_id": id, "recipient": "instructor"}},
+		invalidateAvailability(b.Instructor.ID),
+	}
+}
+
+const insertBookingSQL = `
+	INSERT INTO bookings (id, student_id, instructor_id, instructor_service_id, booking_date, start_time, end_time,
+		timezone, starts_at, ends_at, blocked_until, duration_minutes, buffer_minutes, service_name, category_name,
+		hourly_rate_cents, total_price_cents, status, location_type, meeting_location, student_note,
+		rescheduled_from_id, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6::time, $7::time, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 'confirmed',
+		$18, $19, $20, $21, $22, $22)`
+
+func execInsertBooking(ctx context.Context, tx pgx.Tx, b *instainstru.Booking) error {
+	_, err := tx.Exec(ctx, insertBookingSQL, b.ID, b.Student.ID, b.Instructor.ID, b.InstructorServiceID,
+		b.Date.Time(), b.StartTime.String(), b.EndTime.String(), b.Timezone, b.StartsAt, b.EndsAt, b.BlockedUntil,
+		b.DurationMinutes, b.BufferMinutes, b.ServiceName, b.CategoryName, b.HourlyRateCents, b.TotalPriceCents,
+		string(b.LocationType), b.MeetingLocation, b.StudentNote, b.RescheduledFromID, b.CreatedAt)
+	return bookingWriteError(err)
+}
+
+// bookingWriteError names which guarantee the database enforced.
+func bookingWriteError(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch constraintOf(err) {
+	case "bookings_no_instructor_overlap":
+		return &instainstru.Error{Code: instainstru.CodeBookingConflict, Message: "the instructor already has a lesson at that time", Cause: err}
+	case "bookings_no_student_overlap":
+		return &instainstru.Error{Code: instainstru.CodeStudentConflict, Message: "you already have a lesson at that time", Cause: err}
+	case "idempotency_keys_pkey":
+		return &instainstru.Error{Code: instainstru.CodeIdempotencyKeyReused, Message: "this Idempotency-Key was already used", Cause: err}
+	}
+	return translate(err, "booking")
+}
+
+// InsertBooking commits a new confirmed booking with its outbox rows and, when given, the
+// Idempotency-Key record holding the answer, all in one transaction.
+func (s *Store) InsertBooking(ctx context.Context, b *instainstru.Booking, idem *Idempotency) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := execInsertBooking(ctx, tx, b); err != nil {
+			return err
+		}
+		if err := insertOutbox(ctx, tx, bookingOutbox(b, b.CreatedAt)); err != nil {
+			return err
+		}
+		return storeIdempotency(ctx, tx, idem, b)
+	})
+}
+
+func storeIdempotency(ctx context.Context, tx pgx.Tx, idem *Idempotency, b *instainstru.Booking) error {
+	if idem == nil {
+		return nil
+	}
+	resp, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	const q = `INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response, expires_at)
+		VALUES ($1, $2, $3, 201, $4, now() + $5::interval)`
+	_, err = tx.Exec(ctx, q, idem.UserID, idem.Key, idem.RequestHash, resp, fmt.Sprintf("%d seconds", int(IdempotencyTTL.Seconds())))
+	return bookingWriteError(err)
+}
+
+// RescheduleBooking cancels old (reason "rescheduled") and inserts its replacement in one
+// transaction: if the new booking cannot be confirmed, the old one stays confirmed.
+func (s *Store) RescheduleBooking(ctx context.Context, old, replacement *instainstru.Booking) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := execCancel(ctx, tx, old); err != nil {
+			return err
+		}
+		if err := execInsertBooking(ctx, tx, replacement); err != nil {
+			return err
+		}
+		rows := append(cancelOutbox(old), bookingOutbox(replacement, replacement.CreatedAt)...)
+		return insertOutbox(ctx, tx, rows)
+	})
+}
+
+func execCancel(ctx context.Context, tx pgx.Tx, b *instainstru.Booking) error {
+	const q = `UPDATE bookings SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3, cancellation_reason = $4,
+		late_cancellation = $5, updated_at = $2 WHERE id = $1 AND status = 'confirmed'`
+	tag, err := tx.Exec(ctx, q, b.ID, b.CancelledAt, b.CancelledBy, b.CancellationReason, b.LateCancellation)
+	if err != nil {
+		return translate(err, "booking")
+	}
+	if tag.RowsAffected() != 1 {
+		return instainstru.Errorf(instainstru.CodeInvalidTransition, "only a confirmed booking can be cancelled")
+	}
+	return nil
+}
+
+// CancelBooking stores a cancellation (fields already set on b) with its outbox rows.
+func (s *Store) CancelBooking(ctx context.Context, b *instainstru.Booking) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := execCancel(ctx, tx, b); err != nil {
+			return err
+		}
+		return insertOutbox(ctx, tx, cancelOutbox(b))
+	})
+}
+
+// FinishBooking moves a confirmed booking to completed or no_show.
+func (s *Store) FinishBooking(ctx context.Context, id string, status instainstru.BookingStatus, at time.Time) error {
+	const q = `UPDATE bookings SET status = $2, completed_at = CASE WHEN $2 = 'completed' THEN $3::timestamptz END, updated_at = $3::timestamptz
+		WHERE id = $1 AND status = 'confirmed'`
+	tag, err := s.pool.Exec(ctx, q, id, string(status), at)
+	if err != nil {
+		return translate(err, "booking")
+	}
+	if tag.RowsAffected() != 1 {
+		return instainstru.Errorf(instainstru.CodeInvalidTransition, "only a confirmed booking can change status")
+	}
+	return nil
+}
+
+const bookingColumns = `b.id, b.student_id, su.full_name, b.instructor_id, iu.full_name, b.instructor_service_id,
+	b.service_name, b.category_name, b.booking_date, b.start_time, b.end_time, b.timezone, b.starts_at, b.ends_at,
+	b.blocked_until, b.duration_minutes, b.buffer_minutes, b.hourly_rate_cents, b.total_price_cents, b.status,
+	b.location_type, b.meeting_location, b.student_note, b.late_cancellation, b.cancellation_reason,
+	b.cancelled_by, b.cancelled_at, b.rescheduled_from_id, b.created_at, b.updated_at`
+
+const bookingFrom = ` FROM bookings b JOIN users su ON su.id = b.student_id JOIN users iu ON iu.id = b.instructor_id `
+
+func scanBooking(row pgx.Row) (*instainstru.Booking, error) {
+	var b instainstru.Booking
+	var d time.Time
+	var st, en pgtype.Time
+	var status, loc string
+	err := row.Scan(&b.ID, &b.Student.ID, &b.Student.FullName, &b.Instructor.ID, &b.Instructor.FullName,
+		&b.InstructorServiceID, &b.ServiceName, &b.CategoryName, &d, &st, &en, &b.Timezone, &b.StartsAt, &b.EndsAt,
+		&b.BlockedUntil, &b.DurationMinutes, &b.BufferMinutes, &b.HourlyRateCents, &b.TotalPriceCents, &status,
+		&loc, &b.MeetingLocation, &b.StudentNote, &b.LateCancellation, &b.CancellationReason, &b.CancelledBy,
+		&b.CancelledAt, &b.RescheduledFromID, &b.CreatedAt, &b.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	b.Date, b.StartTime, b.EndTime = instainstru.DateOf(d), minuteOf(st), minuteOf(en)
+	b.Status, b.LocationType = instainstru.BookingStatus(status), instainstru.BookingLocation(loc)
+	b.StartsAt, b.EndsAt, b.BlockedUntil = b.StartsAt.UTC(), b.EndsAt.UTC(), b.BlockedUntil.UTC()
+	return &b, nil
+}
+
+// BookingByID reads one booking with its parties' names.
+func (s *Store) BookingByID(ctx context.Context, id string) (*instainstru.Booking, error) {
+	if !ValidID(id) {
+		return nil, instainstru.Errorf(instainstru.CodeNotFound, "booking not found")
+	}
+	b, err := scanBooking(s.pool.QueryRow(ctx, `SELECT `+bookingColumns+bookingFrom+`WHERE b.id = $1`, id))
+	if err != nil {
+		return nil, translate(err, "booking")
+	}
+	return b, nil
+}
+
+// bookingCursor is the keyset position of a booking list: (starts_at, id).
+type bookingCursor struct {
+	At time.Time `json:"t"`
+	ID string    `json:"i"`
+}
+
+// ListBookings returns the caller's own bookings (as student or instructor), filtered, in
+// starts_at order (ascending for upcoming lists and by default; descending for past ones), with
+// an opaque keyset cursor.
+func (s *Store) ListBookings(ctx context.Context, f instainstru.BookingFilter) ([]instainstru.Booking, string, error) {
+	var where []string
+	args := []any{f.UserID}
+	if f.Role == instainstru.RoleInstructor {
+		where = append(where, "b.instructor_id = $1")
+	} else {
+		where = append(where, "b.student_id = $1")
+	}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
+	if f.Status != "" {
+		add("b.status = ?", string(f.Status))
+	}
+	desc := false
+	if f.Upcoming != nil {
+		if *f.Upcoming {
+			add("b.ends_at > ?", time.Now())
+		} else {
+			add("b.ends_at <= ?", time.Now())
+			desc = true
+		}
+	}
+	if f.From != nil {
+		add("b.booking_date >= ?", f.From.Time())
+	}
+	if f.To != nil {
+		add("b.booking_date <= ?", f.To.Time())
+	}
+	if f.Cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		var c bookingCursor
+		if err != nil || json.Unmarshal(raw, &c) != nil || !ValidID(c.ID) {
+			return nil, "", &instainstru.Error{Code: instainstru.CodeMalformed, Message: "cursor is not valid"}
+		}
+		args = append(args, c.At, c.ID)
+		op := ">"
+		if desc {
+			op = "<"
+		}
+		where = append(where, fmt.Sprintf("(b.starts_at, b.id) %s ($%d, $%d)", op, len(args)-1, len(args)))
+	}
+	order := "b.starts_at, b.id"
+	if desc {
+		order = "b.starts_at DESC, b.id DESC"
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	q := `SELECT ` + bookingColumns + bookingFrom + `WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY ` + order + fmt.Sprintf(` LIMIT %d`, limit+1)
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, "", translate(err, "bookings")
+	}
+	defer rows.Close()
+	var out []instainstru.Booking
+	for rows.Next() {
+		b, err := scanBooking(rows)
+		if err != nil {
+			return nil, "", translate(err, "bookings")
+		}
+		out = append(out, *b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", translate(err, "bookings")
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[len(out)-1]
+		raw, _ := json.Marshal(bookingCursor{At: last.StartsAt, ID: last.ID})
+		next = base64.RawURLEncoding.EncodeToString(raw)
+	}
+	return out, next, nil
+}
+
+// BookingInstructor returns the instructor of a booking, to route a write to that instructor's actor.
+func (s *Store) BookingInstructor(ctx context.Context, bookingID string) (string, error) {
+	if !ValidID(bookingID) {
+		return "", instainstru.Errorf(instainstru.CodeNotFound, "booking not found")
+	}
+	var id string
+	err := s.pool.QueryRow(ctx, `SELECT instructor_id FROM bookings WHERE id = $1`, bookingID).Scan(&id)
+	return id, translate(err, "booking")
+}

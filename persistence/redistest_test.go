@@ -1,0 +1,109 @@
+package persistence_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	osexec "os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// redisServerBin is the Redis binary the outage tests start, kill, pause and restart. The shared
+// development Redis cannot be used for that.
+const redisServerBin = "/usr/bin/redis-server"
+
+// privateRedis is a redis-server owned by one test, on a free loopback port, without persistence.
+type privateRedis struct {
+	t    testing.TB
+	port int
+	dir  string
+	cmd  *osexec.Cmd
+}
+
+// startPrivateRedis starts a redis-server and stops it when the test ends.
+func startPrivateRedis(t testing.TB) *privateRedis {
+	t.Helper()
+	if _, err := osexec.LookPath(redisServerBin); err != nil {
+		t.Fatalf("%s is needed for outage tests (scripts/dev-services.sh installs it): %v", redisServerBin, err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	p := &privateRedis{t: t, port: port, dir: t.TempDir()}
+	t.Cleanup(p.kill)
+	p.start()
+	return p
+}
+
+// Addr is the server's host:port.
+func (p *privateRedis) Addr() string { return fmt.Sprintf("127.0.0.1:%d", p.port) }
+
+// start (re)starts the server on its port and waits until it answers PING.
+func (p *privateRedis) start() {
+	p.t.Helper()
+	if p.cmd != nil {
+		p.t.Fatal("private redis already running")
+	}
+	cmd := osexec.Command(redisServerBin,
+		"--port", fmt.Sprint(p.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", p.dir, "--protected-mode", "no")
+	if err := cmd.Start(); err != nil {
+		p.t.Fatalf("start redis-server: %v", err)
+	}
+	p.cmd = cmd
+	c := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		err := c.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("redis-server on %s did not answer: %v", p.Addr(), err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// kill stops the server at once (SIGKILL works on a paused process too) and reaps it.
+func (p *privateRedis) kill() {
+	if p.cmd == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+	p.cmd = nil
+}
+
+// pause freezes the server (SIGSTOP): connections stay open and calls hang, as with a stuck host.
+func (p *privateRedis) pause() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// resume continues a paused server with its data intact.
+func (p *privateRedis) resume() {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// client returns a client with go-redis defaults (as cmd builds it), closed when the test ends.
+func (p *privateRedis) client() *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: p.Addr()})
+	p.t.Cleanup(func() { _ = c.Close() })
+	return c
+}
