@@ -11,16 +11,14 @@ import (
 // Limits on instructor profiles and offers beyond those in instructor.go. The schema's CHECK
 // constraints repeat the ones it can express, so a bug here still cannot store a bad row.
 const (
-	MaxBioLen                = 5000
-	MaxYearsExperience       = 80
-	MaxAreasOfService        = 20
-	MaxAreaLen               = 100
-	MaxOfferDescriptionLen   = 2000
-	MaxDurationOptions       = 8
-	DefaultMinAdvanceHours   = 2
-	DefaultBufferMinutes     = 0
-	MaxInstructorServiceLen  = 100 // longest service filter (a slug or a UUID) worth looking up
-	MaxInstructorCategoryLen = 64
+	MaxBioLen              = 5000
+	MaxYearsExperience     = 80
+	MaxAreasOfService      = 20
+	MaxAreaLen             = 100
+	MaxOfferDescriptionLen = 2000
+	MaxDurationOptions     = 8
+	DefaultMinAdvanceHours = 2
+	DefaultBufferMinutes   = 0
 )
 
 // ProfileUpdate replaces an instructor's profile and booking settings (PUT semantics: a field
@@ -225,11 +223,9 @@ func LooksLikeUUID(s string) bool {
 	return true
 }
 
-// SafeQueryText reports whether a query-string value can be handed to the database: valid UTF-8,
-// no control characters, at most max characters.
-func SafeQueryText(s string, max int) bool {
-	return textSafe(s, false) && utf8.RuneCountInString(s) <= max
-}
+// PrintableText reports whether s is valid UTF-8 without control characters, so that it can be
+// handed to the database (which refuses NUL and invalid UTF-8 with an error, not a mismatch).
+func PrintableText(s string) bool { return textSafe(s, false) }
 
 // InstructorQuery filters and pages the public instructor listing. Service is a catalog service
 // UUID or slug; empty strings and nil prices do not filter. AfterID is the keyset cursor: the
@@ -287,4 +283,10 @@ type OfferStore interface {
 	// DeleteOffer removes an offer: soft when any booking references it, hard otherwise. Deleting
 	// a soft-deleted offer again answers soft.
 	DeleteOffer(ctx context.Context, instructorID, offerID string) (OfferDeletion, error)
+}
+
+// SafeQueryText reports whether a query-string value can be handed to the database: valid UTF-8,
+// no control characters, at most max characters.
+func SafeQueryText(s string, max int) bool {
+	return textSafe(s, false) && utf8.RuneCountInString(s) <= max
 }

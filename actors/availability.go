@@ -41,12 +41,16 @@ func (a *InstructorActor) putWeek(ctx context.Context, w *instainstru.Week) (*in
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	past, err := a.pastDays(ctx, start)
+	if err != nil {
+		return nil, err
+	}
 	writes := map[instainstru.Date][]instainstru.TimeRange{}
 	for i := 0; i < 7; i++ {
 		d := start.AddDays(i)
 		rs := instainstru.NormalizeRanges(given[d])
 		if d.Before(today) {
-			if _, sent := given[d]; sent && !sameRanges(rs, a.avail[d]) {
+			if _, sent := given[d]; sent && !sameRanges(rs, past[d]) {
 				v.Add("days."+d.String(), "dates in the past cannot be changed")
 			}
 			continue
@@ -59,7 +63,7 @@ func (a *InstructorActor) putWeek(ctx context.Context, w *instainstru.Week) (*in
 	if err := a.write(ctx, writes); err != nil {
 		return nil, err
 	}
-	return a.week(start), nil
+	return a.week(start, past), nil
 }
 
 func sameRanges(x, y []instainstru.TimeRange) bool {
@@ -89,11 +93,31 @@ func (a *InstructorActor) write(ctx context.Context, days map[instainstru.Date][
 	return nil
 }
 
-func (a *InstructorActor) week(start instainstru.Date) *instainstru.Week {
+// pastDays reads the week's dates before today from the database: the actor keeps only dates
+// from yesterday on in memory, and past dates never change, so the database is their truth.
+func (a *InstructorActor) pastDays(ctx context.Context, start instainstru.Date) (map[instainstru.Date][]instainstru.TimeRange, error) {
+	today := a.today()
+	if !start.Before(today) {
+		return nil, nil
+	}
+	end := today.AddDays(-1)
+	if last := start.AddDays(6); last.Before(end) {
+		end = last
+	}
+	return a.dir.store.AvailabilityBetween(ctx, a.id, start, end)
+}
+
+// week is the week from memory, with its past dates taken from past (see pastDays).
+func (a *InstructorActor) week(start instainstru.Date, past map[instainstru.Date][]instainstru.TimeRange) *instainstru.Week {
+	today := a.today()
 	days := map[instainstru.Date][]instainstru.TimeRange{}
 	for i := 0; i < 7; i++ {
 		d := start.AddDays(i)
-		days[d] = a.avail[d]
+		if d.Before(today) {
+			days[d] = past[d]
+		} else {
+			days[d] = a.avail[d]
+		}
 	}
 	return weekOf(start, a.tz, days)
 }
@@ -147,7 +171,11 @@ func (a *InstructorActor) copyWeek(ctx context.Context, from, to instainstru.Dat
 	if err := a.write(ctx, writes); err != nil {
 		return nil, err
 	}
-	return a.week(to), nil
+	past, err := a.pastDays(ctx, to)
+	if err != nil {
+		return nil, err
+	}
+	return a.week(to, past), nil
 }
 
 func nonNilRanges(rs []instainstru.TimeRange) []instainstru.TimeRange {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -164,11 +165,11 @@ func decodeServiceCursor(raw string) (*instainstru.ServiceCursor, error) {
 // and invalid UTF-8 are malformed (400), more than max characters is invalid (422).
 func queryText(c *fiber.Ctx, name string, max int) (string, error) {
 	v := strings.TrimSpace(c.Query(name))
-	if !instainstru.SafeQueryText(v, len(v)) {
+	if !instainstru.PrintableText(v) {
 		return "", &instainstru.Error{Code: instainstru.CodeMalformed, Message: name + " contains characters that are not allowed",
 			Fields: []instainstru.FieldError{{Field: name, Message: "must be printable UTF-8 text"}}}
 	}
-	if !instainstru.SafeQueryText(v, max) {
+	if utf8.RuneCountInString(v) > max {
 		return "", instainstru.Invalid(instainstru.FieldError{Field: name, Message: "is too long"})
 	}
 	return v, nil
@@ -204,7 +205,7 @@ func (s *Server) listCatalogServices(c *fiber.Ctx) error {
 // getCatalogService is GET /catalog/services/{id-or-slug}.
 func (s *Server) getCatalogService(c *fiber.Ctx) error {
 	ref := c.Params("ref")
-	if !instainstru.SafeQueryText(ref, 100) {
+	if len(ref) > 100 || !instainstru.PrintableText(ref) {
 		return &instainstru.Error{Code: instainstru.CodeNotFound, Message: "catalog service not found"}
 	}
 	sv, a, err := s.deps.Catalog.CatalogServiceDetail(c.UserContext(), ref)

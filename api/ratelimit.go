@@ -65,9 +65,9 @@ func (r RateLimitConfig) withDefaults() RateLimitConfig {
 	return r
 }
 
-// rateLimiter counts hits in the shared store and falls back to an in-process counter when the
-// store errors or is slow, so a Redis outage neither blocks requests nor lifts the limits (each
-// node then enforces the budget on its own).
+// rateLimiter counts hits in the shared store and in an in-process counter, and decides on the
+// larger; when the store errors or is slow the local count alone decides, so a Redis outage
+// neither blocks requests nor lifts the limits (each node then enforces the budget on its own).
 type rateLimiter struct {
 	cfg       RateLimitConfig
 	store     instainstru.RateLimitStore // nil: local only
@@ -104,17 +104,23 @@ func (rl *rateLimiter) allow(ctx context.Context, key string, limit int) error {
 	return nil
 }
 
+// hit counts one hit on key both locally and in the shared store and decides on the larger
+// count. The local count is what this node alone has seen, so it never exceeds the shared one
+// while the store works; it carries the budget across a store outage (or a slow answer) in
+// either direction, instead of restarting it at zero when the limiter switches sides.
 func (rl *rateLimiter) hit(ctx context.Context, key string) (int64, time.Duration) {
+	n, reset := rl.local.hit(key, rl.cfg.Window, time.Now())
 	if rl.store != nil && time.Now().UnixNano() >= rl.downUntil.Load() {
-		n, reset, err := rl.storeHit(ctx, key)
-		if err == nil {
-			return n, reset
+		sn, sreset, err := rl.storeHit(ctx, key)
+		if err != nil {
+			rl.downUntil.Store(time.Now().Add(rl.cfg.StoreRetryAfter).UnixNano())
+			rl.log.Warn("rate limit store unavailable: limiting per process", "err", err,
+				"retry_in", rl.cfg.StoreRetryAfter)
+		} else if sn >= n {
+			n, reset = sn, sreset
 		}
-		rl.downUntil.Store(time.Now().Add(rl.cfg.StoreRetryAfter).UnixNano())
-		rl.log.Warn("rate limit store unavailable: limiting per process", "err", err,
-			"retry_in", rl.cfg.StoreRetryAfter)
 	}
-	return rl.local.hit(key, rl.cfg.Window, time.Now())
+	return n, reset
 }
 
 type storeResult struct {

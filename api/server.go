@@ -73,6 +73,10 @@ type Deps struct {
 	// Availability (writes through the instructor actors) enables the instructor's own
 	// /instructors/me/availability and /instructors/me/blackout-dates routes (with Tokens).
 	Availability instainstru.AvailabilityService
+	// Public enables /public/instructors/{id}/availability and /next-available (no auth), shaped
+	// by PublicAvailability (zero value: the defaults).
+	Public             instainstru.PublicAvailabilityReader
+	PublicAvailability PublicAvailabilityConfig
 }
 
 // Server is the HTTP API.
@@ -156,6 +160,9 @@ func (s *Server) routes() {
 	}
 	if s.deps.Instructors != nil {
 		s.instructorRoutes(v1)
+	}
+	if s.deps.Public != nil {
+		s.publicRoutes(v1)
 	}
 }
 

@@ -34,14 +34,17 @@
 // step. Recovery counts too because the node whose invalidation was lost may not be the node that
 // serves the next read: every node that saw the outage flushes when it sees Redis again. The
 // epoch is read in the same round trip as each lookup (MGET epoch+entry for plain keys, MGET
-// epoch+version for namespaces), so a flush by one node is seen by all others at their next read.
-// The price is a cold cache after each outage, which PostgreSQL absorbs (misses are coalesced).
+// epoch+version+entry for namespaces), so a flush by one node is seen by all others at their next
+// read. The price is a cold cache after each outage, which PostgreSQL absorbs (misses coalesce).
 // What remains uncovered is a partition that cuts off only the writing node while readers still
 // reach Redis; entries then stay stale until that node flushes on recovery, or at most their TTL.
 //
 // Version and epoch keys carry no TTL so they are never expired out from under live entries; run
 // Redis with noeviction or a volatile-* maxmemory policy so they are not evicted either (every
 // entry has a TTL, so volatile-lru evicts only entries).
+//
+// Keys: <prefix>epoch, <prefix>ver:<ns>, <prefix>e<epoch>:k:<key> for plain entries and
+// <prefix>e<epoch>:n:<ns>|v<version>|<key> for namespaced ones (hence no '|' in namespaces).
 
 package persistence
 
@@ -178,7 +181,7 @@ type Cache struct {
 	br       *Breaker
 	epochKey string
 
-	epoch atomic.Int64 // last epoch seen, the guess used for plain lookups
+	epoch atomic.Int64 // last epoch seen, the guess the one-round-trip lookups start from
 	// Invalidations outstanding: dirtyGen counts failed invalidations and recoveries; cleanGen is
 	// the dirtyGen value covered by the last successful flush. Dirty while they differ.
 	dirtyGen atomic.Int64
@@ -187,6 +190,9 @@ type Cache struct {
 
 	fmu     sync.Mutex
 	flights map[string]*flight
+
+	versions     sync.Map // namespace → last version seen, see lookupIn
+	versionCount atomic.Int64
 
 	hits, misses, loads, loadErrors, coalesced     atomic.Int64
 	redisErrors, skipped, decodeErrors, encodeErrs atomic.Int64
@@ -531,18 +537,21 @@ func (c *Cache) lookupPlain(ctx context.Context, key string) lookup {
 	return lk
 }
 
-// lookupIn fetches the epoch and the namespace version, then the entry.
+// lookupIn fetches the epoch, the namespace version and the entry under the epoch and version
+// last seen, in one round trip (MGET is atomic, so the three agree); only when one of them has
+// moved does it need a second round trip for the entry under the current ones.
 func (c *Cache) lookupIn(ctx context.Context, ns, key string) lookup {
 	lk := lookup{flight: "?n:" + ns + "|" + key}
 	if strings.ContainsRune(ns, '|') || !c.ready(ctx) {
 		return lk
 	}
+	guessEpoch, guessVersion := c.epoch.Load(), c.versionGuess(ns)
 	var vals []any
 	if err := c.call(ctx, func(ctx context.Context) error {
 		var err error
-		vals, err = c.rdb.MGet(ctx, c.epochKey, c.verKey(ns)).Result()
+		vals, err = c.rdb.MGet(ctx, c.epochKey, c.verKey(ns), c.nsKey(guessEpoch, guessVersion, ns, key)).Result()
 		return err
-	}); err != nil || len(vals) != 2 {
+	}); err != nil || len(vals) != 3 {
 		return lk
 	}
 	epoch, ok1 := c.parseCounter(vals[0])
@@ -552,11 +561,38 @@ func (c *Cache) lookupIn(ctx context.Context, ns, key string) lookup {
 	}
 	c.epoch.Store(epoch)
 	full := c.nsKey(epoch, version, ns, key)
+	if epoch == guessEpoch && version == guessVersion {
+		lk = lookup{full: full, flight: full, cacheable: true}
+		if s, ok := vals[2].(string); ok {
+			lk.data, lk.found = []byte(s), true
+		}
+		return lk
+	}
+	c.rememberVersion(ns, version)
 	data, found, err := c.get(ctx, full)
 	if err != nil {
 		return lk
 	}
 	return lookup{full: full, flight: full, data: data, found: found, cacheable: true}
+}
+
+// maxVersionGuesses bounds the namespace versions remembered for one-round-trip lookups; past it
+// the memory is dropped and rebuilt by the next lookups.
+const maxVersionGuesses = 1 << 16
+
+// versionGuess is the version of ns last seen (0 when none); only a guess, checked by the MGET.
+func (c *Cache) versionGuess(ns string) int64 {
+	if v, ok := c.versions.Load(ns); ok {
+		return v.(int64)
+	}
+	return 0
+}
+
+func (c *Cache) rememberVersion(ns string, v int64) {
+	if _, loaded := c.versions.Swap(ns, v); !loaded && c.versionCount.Add(1) > maxVersionGuesses {
+		c.versions.Clear()
+		c.versionCount.Store(0)
+	}
 }
 
 // get reads one entry; found is false for an absent key.
@@ -655,7 +691,6 @@ func getOrLoad[T any](ctx context.Context, c *Cache, lk lookup, ttl time.Duratio
 func join[T any](ctx context.Context, c *Cache, lk lookup, ttl time.Duration, load func(context.Context) (T, error)) (*flight, error) {
 	c.fmu.Lock()
 	f, ok := c.flights[lk.flight]
-	ok = false
 	if ok {
 		f.waiters++
 		c.fmu.Unlock()

@@ -347,6 +347,40 @@ func TestCacheDelete(t *testing.T) {
 	assert.Equal(t, int64(0), c.Stats().InvalidationFailures)
 }
 
+// A flush (epoch increment) by any node hides every entry from every node at its next read,
+// even though each node guesses the epoch it saw last.
+func TestCacheEpochFlushSeenByOtherNodes(t *testing.T) {
+	ctx := context.Background()
+	rdb, _ := testenv.Redis(t, cacheRedisDB)
+	cfg := persistence.CacheConfig{Prefix: "cachetest:epoch:", CallTimeout: 2 * time.Second}
+	nodeA, nodeB := persistence.NewCache(rdb, cfg), persistence.NewCache(rdb, cfg)
+	t.Cleanup(func() { _ = nodeA.Close(); _ = nodeB.Close() })
+	src := &counted[int64]{fn: func(_ context.Context, n int64) (int64, error) { return n, nil }}
+	readPlain := func(c *persistence.Cache) int64 {
+		v, err := persistence.GetOrLoad(ctx, c, "catalog:all", time.Hour, src.load)
+		require.NoError(t, err)
+		return v
+	}
+	readNS := func(c *persistence.Cache) int64 {
+		v, err := persistence.GetOrLoadIn(ctx, c, "avail:inst", "week", time.Hour, src.load)
+		require.NoError(t, err)
+		return v
+	}
+	assert.Equal(t, int64(1), readPlain(nodeA))
+	assert.Equal(t, int64(1), readPlain(nodeB))
+	assert.Equal(t, int64(2), readNS(nodeA))
+	assert.Equal(t, int64(2), readNS(nodeB))
+
+	// Another node flushes: what nodeA and nodeB knew of the epoch is now out of date.
+	require.NoError(t, rdb.Incr(ctx, "cachetest:epoch:epoch").Err())
+	assert.Equal(t, int64(3), readPlain(nodeB))
+	assert.Equal(t, int64(3), readPlain(nodeA))
+	assert.Equal(t, int64(4), readNS(nodeA))
+	assert.Equal(t, int64(4), readNS(nodeB))
+	assert.Equal(t, int64(1), nodeA.Stats().Epoch)
+	assert.Equal(t, int64(4), src.calls.Load())
+}
+
 // A caller that gives up stops waiting at once; the load it started goes on for the others.
 func TestCacheWaiterCancellation(t *testing.T) {
 	c, _ := sharedCache(t, persistence.CacheConfig{})

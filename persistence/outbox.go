@@ -31,6 +31,16 @@ func insertOutbox(ctx context.Context, tx pgx.Tx, rows []OutboxRow) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	q, args, err := outboxInsert(rows)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, q, args...)
+	return translate(err, "outbox")
+}
+
+// outboxInsert builds one INSERT of all (at least one) rows.
+func outboxInsert(rows []OutboxRow) (string, []any, error) {
 	types := make([]string, len(rows))
 	ids := make([]string, len(rows))
 	aggs := make([]*string, len(rows))
@@ -39,7 +49,7 @@ func insertOutbox(ctx context.Context, tx pgx.Tx, rows []OutboxRow) error {
 	for i, r := range rows {
 		p, err := json.Marshal(r.Payload)
 		if err != nil {
-			return fmt.Errorf("outbox payload: %w", err)
+			return "", nil, fmt.Errorf("outbox payload: %w", err)
 		}
 		types[i], ids[i], aggs[i], payloads[i] = r.TaskType, r.TaskID, r.AggregateID, string(p)
 		at[i] = r.ProcessAt
@@ -50,8 +60,7 @@ func insertOutbox(ctx context.Context, tx pgx.Tx, rows []OutboxRow) error {
 	const q = `
 		INSERT INTO outbox (task_type, task_id, aggregate_id, payload, process_at)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::jsonb[], $5::timestamptz[])`
-	_, err := tx.Exec(ctx, q, types, ids, aggs, payloads, at)
-	return translate(err, "outbox")
+	return q, []any{types, ids, aggs, payloads, at}, nil
 }
 
 // invalidateAvailability is the outbox row that tells every API node's cache that an

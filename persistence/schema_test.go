@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stretchr/testify/require"
 
+	"github.com/instainstru/instainstru"
 	"github.com/instainstru/instainstru/persistence"
 	"github.com/instainstru/instainstru/persistence/testenv"
 )
@@ -206,4 +207,28 @@ func TestCatalogSeed(t *testing.T) {
 		require.GreaterOrEqual(t, c.ServiceCount, 25, c.Name)
 		require.False(t, strings.TrimSpace(c.Description) == "", c.Name)
 	}
+}
+
+// TestInsertBookingIsAtomic: the pipelined booking write commits all or nothing. A second booking
+// reusing a stored Idempotency-Key fails on its last statement, and neither its booking row nor
+// its outbox rows remain.
+func TestInsertBookingIsAtomic(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	mk := func(start time.Time) *instainstru.Booking {
+		return &instainstru.Booking{ID: persistence.NewID(), Student: instainstru.Party{ID: f.student},
+			Instructor: instainstru.Party{ID: f.instructor}, InstructorServiceID: f.offer, ServiceName: "Piano",
+			CategoryName: "Music", Date: instainstru.DateOf(start), StartTime: instainstru.Minute(start.Hour() * 60),
+			EndTime: instainstru.Minute(start.Hour()*60 + 60), Timezone: "UTC", StartsAt: start, EndsAt: start.Add(time.Hour),
+			BlockedUntil: start.Add(time.Hour), DurationMinutes: 60, HourlyRateCents: 6000, TotalPriceCents: 6000,
+			Status: instainstru.BookingConfirmed, LocationType: instainstru.OnlineLocation, CreatedAt: time.Now()}
+	}
+	idem := &persistence.Idempotency{UserID: f.student, Key: "atomic", RequestHash: []byte("a")}
+	require.NoError(t, db.Store.InsertBooking(ctx, mk(time.Date(2032, 5, 3, 9, 0, 0, 0, time.UTC)), idem))
+	second := mk(time.Date(2032, 5, 3, 14, 0, 0, 0, time.UTC))
+	err := db.Store.InsertBooking(ctx, second, idem)
+	require.Equal(t, instainstru.CodeIdempotencyKeyReused, instainstru.ErrorCode(err))
+	var n int
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM bookings WHERE id=$1) + (SELECT count(*) FROM outbox WHERE aggregate_id=$1)`, second.ID).Scan(&n))
+	require.Zero(t, n, "nothing of the failed write remains")
 }

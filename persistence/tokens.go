@@ -2,6 +2,7 @@ package persistence
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -55,7 +56,7 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next *in
 			&user.ID, &user.Email, &user.PasswordHash, &user.FullName, &role, &status, &user.Timezone,
 			&user.CreatedAt, &user.UpdatedAt)
 		if err != nil {
-			if err == pgx.ErrNoRows {
+			if errors.Is(err, pgx.ErrNoRows) {
 				return errRefreshInvalid
 			}
 			return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/instainstru/instainstru/actors"
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
 )
@@ -73,6 +74,11 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, all bool) erro
 	rdb := redis.NewClient(ropt)
 	defer rdb.Close()
 
+	// Every availability and booking write goes through the instructor's actor.
+	dir := actors.NewDirectory(store, actors.Config{
+		IdleTimeout: cfg.ActorIdleTimeout, AskTimeout: cfg.ActorAskTimeout, Log: log,
+	})
+
 	acfg := api.DefaultConfig()
 	acfg.Production = cfg.Production()
 	acfg.CORSOrigins = cfg.CORSOrigins
@@ -90,7 +96,10 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, all bool) erro
 		Accounts:        store,
 		Auth: api.AuthConfig{JWTSecret: []byte(cfg.JWTSecret), AccessTTL: cfg.AccessTokenTTL,
 			RefreshTTL: cfg.RefreshTokenTTL},
-		RateLimits: persistence.NewRedisRateLimiter(rdb, "rl:"),
+		RateLimits:    persistence.NewRedisRateLimiter(rdb, "rl:"),
+		Bookings:      dir,
+		BookingReader: store,
+		Availability:  dir,
 	})
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -112,6 +121,8 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, all bool) erro
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("http shutdown", "err", err)
 	}
+	log.Info("shutting down: stopping actors")
+	dir.Shutdown()
 	log.Info("stopped")
 	return nil
 }
