@@ -139,6 +139,7 @@ func (s *Server) routes() {
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
+	s.docsRoutes(app)
 
 	v1 := app.Group("/api/v1", securityHeaders(s.cfg.Production))
 	s.limiter = newRateLimiter(s.cfg.RateLimit, s.deps.RateLimits, s.log, s.cfg.TrustedProxies)

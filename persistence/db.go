@@ -154,7 +154,7 @@ func translate(err error, what string) error {
 		switch pgErr.Code {
 		case "23505", "23P01":
 			return &instainstru.Error{Code: instainstru.CodeConflict, Message: what + " conflicts with an existing one", Cause: err}
-		case "23514", "23503", "22P02", "22007", "22008", "22003":
+		case "23514", "23503", "22P02", "22007", "22008", "22003", "22021", "22001":
 			return &instainstru.Error{Code: instainstru.CodeInvalid, Message: what + " is invalid", Cause: err}
 		}
 	}

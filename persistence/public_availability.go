@@ -50,7 +50,7 @@ func (s *Store) PublicCalendar(ctx context.Context, instructorID string, from, t
 	b.Queue(qInstructor, instructorID)
 	b.Queue(qAvailability, instructorID, from.Time(), to.Time())
 	b.Queue(qBlackouts, instructorID, from.Time(), to.Time())
-	b.Queue(qBookings, instructorID, from.Time(), to.AddDays(2).Time())
+	b.Queue(qBookings, instructorID, from.AddDays(-1).Time(), to.AddDays(2).Time())
 	br := s.pool.SendBatch(ctx, b)
 	defer br.Close()
 

@@ -100,6 +100,9 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, all bool) erro
 		Bookings:      dir,
 		BookingReader: store,
 		Availability:  dir,
+		Public:        store,
+		PublicAvailability: api.PublicAvailabilityConfig{Days: cfg.PublicAvailabilityDays,
+			DetailLevel: cfg.PublicAvailabilityDetailLevel, ShowInstructorName: cfg.PublicAvailabilityShowName},
 	})
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

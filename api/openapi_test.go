@@ -1,0 +1,61 @@
+package api_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/instainstru/instainstru/api"
+)
+
+var fiberParam = regexp.MustCompile(`:([A-Za-z_]+)`)
+
+// TestEveryRouteIsInTheSpec fails when a registered route is missing from api/openapi.yaml (or
+// the spec lists an operation no route serves).
+func TestEveryRouteIsInTheSpec(t *testing.T) {
+	e := newEnv(t)
+	var spec struct {
+		OpenAPI string                    `yaml:"openapi"`
+		Paths   map[string]map[string]any `yaml:"paths"`
+	}
+	require.NoError(t, yaml.Unmarshal(api.OpenAPISpec(), &spec))
+	require.Equal(t, "3.1.0", spec.OpenAPI)
+
+	served := map[string]bool{}
+	for _, r := range e.srv.App().GetRoutes(true) {
+		if r.Method == "HEAD" || r.Method == "OPTIONS" || r.Method == "USE" || r.Path == "/" {
+			continue
+		}
+		if !strings.HasPrefix(r.Path, "/api/") && r.Path != "/healthz" && r.Path != "/readyz" {
+			continue
+		}
+		p := strings.TrimSuffix(fiberParam.ReplaceAllString(r.Path, "{$1}"), "/")
+		key := strings.ToLower(r.Method) + " " + p
+		served[key] = true
+		ops, ok := spec.Paths[p]
+		require.True(t, ok, "route %s %s is not in api/openapi.yaml", r.Method, p)
+		_, ok = ops[strings.ToLower(r.Method)]
+		require.True(t, ok, "route %s %s is not in api/openapi.yaml", r.Method, p)
+	}
+	for p, ops := range spec.Paths {
+		for m := range ops {
+			if m == "parameters" || m == "summary" || m == "description" {
+				continue
+			}
+			require.True(t, served[m+" "+p], "api/openapi.yaml lists %s %s but no route serves it", strings.ToUpper(m), p)
+		}
+	}
+}
+
+func TestSpecAndDocsAreServed(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/api/v1/openapi.yaml", nil)
+	require.Equal(t, 200, r.Status)
+	require.Contains(t, string(r.Body), "openapi: 3.1.0")
+	r = e.do("GET", "/api/docs", nil)
+	require.Equal(t, 200, r.Status)
+	require.Contains(t, string(r.Body), "/api/v1/bookings/{id}/reschedule")
+}
