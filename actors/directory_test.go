@@ -115,8 +115,13 @@ func TestRequestsRacingPassivationAllGetAnswers(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 30; i++ {
-				// Sleep around the idle timeout so requests land just as the actor passivates.
-				time.Sleep(time.Duration(i%7) * time.Millisecond)
+				// Sleep around the idle timeout so requests land just as the actor passivates, and
+				// now and then well past it so it certainly does.
+				pause := time.Duration(i%7) * time.Millisecond
+				if i%10 == 9 {
+					pause = 40 * time.Millisecond
+				}
+				time.Sleep(pause)
 				_, _, err := dir.Book(ctx, f.req(student(t), instainstru.Minute(9*60)), nil)
 				switch instainstru.ErrorCode(err) {
 				case "":
