@@ -25,9 +25,9 @@ func (s *Server) accountRoutes(r fiber.Router) {
 	g.Get("/status", s.accountStatus)
 	g.Post("/suspend", requireRole(instainstru.RoleInstructor), s.suspendAccount)
 	g.Post("/deactivate", s.deactivateAccount)
-	// Reactivation is open to any caller: only a suspended instructor can succeed, everyone
-	// else is told 409 conflict (their account is in no state to reactivate).
-	g.Post("/reactivate", s.reactivateAccount)
+	// Reactivation is an instructor's (API.md: "suspended instructor"); a student is the wrong
+	// role (403), an instructor who is not suspended is in no state to reactivate (409).
+	g.Post("/reactivate", requireRole(instainstru.RoleInstructor), s.reactivateAccount)
 }
 
 func (s *Server) accountStatus(c *fiber.Ctx) error {

@@ -107,7 +107,7 @@ func TestAccountRoleAndAuthRules(t *testing.T) {
 	require.False(t, st.CanSuspend, "students cannot suspend")
 	require.True(t, st.CanDeactivate)
 	requireProblem(t, e.do("POST", "/api/v1/account/suspend", nil, bearer(stok)...), 403, "forbidden")
-	requireProblem(t, e.do("POST", "/api/v1/account/reactivate", nil, bearer(stok)...), 409, "conflict")
+	requireProblem(t, e.do("POST", "/api/v1/account/reactivate", nil, bearer(stok)...), 403, "forbidden")
 	for _, p := range []string{"status", "suspend", "deactivate", "reactivate"} {
 		method := "POST"
 		if p == "status" {

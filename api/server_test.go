@@ -66,9 +66,25 @@ func newEnv(t testing.TB, opts ...func(*api.Config, *api.Deps)) *env {
 	for _, o := range opts {
 		o(&cfg, &deps)
 	}
+	if d, ok := deps.Bookings.(*actors.Directory); ok { // an option may wire its own (withCache)
+		dir = d
+	}
 	srv := api.New(cfg, deps)
 	c := serveForTest(t, srv.Serve, srv.Shutdown)
 	return &env{client: c, srv: srv, rdb: rdb, store: db.Store, dir: dir}
+}
+
+// withCache wires the cached decorators of cs in place of the store, as cmd does, and a directory
+// of instructor actors whose OnChange invalidates the instructor's cached availability.
+func withCache(t testing.TB, cs *persistence.CachedStores) func(*api.Config, *api.Deps) {
+	return func(_ *api.Config, d *api.Deps) {
+		dir := actors.NewDirectory(db.Store, actors.Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			OnChange: cs.AvailabilityChanged})
+		t.Cleanup(dir.Shutdown)
+		d.Bookings, d.Availability = dir, dir
+		d.Catalog, d.Instructors, d.Offers = cs.Catalog, cs.Instructors, cs.Offers
+		d.Users, d.Accounts, d.Public = cs.Users, cs.Accounts, cs.Public
+	}
 }
 
 func TestHealthAndReadiness(t *testing.T) {

@@ -74,7 +74,6 @@ CREATE TABLE bookings (
 CREATE INDEX bookings_student_idx ON bookings (student_id, starts_at);
 CREATE INDEX bookings_instructor_idx ON bookings (instructor_id, starts_at);
 CREATE INDEX bookings_service_idx ON bookings (instructor_service_id);
-CREATE INDEX bookings_confirmed_window_idx ON bookings (instructor_id, booking_date) WHERE status = 'confirmed';
 
 -- Idempotency-Key records: the first answer to (user, key) is stored and replayed; a different
 -- body under the same key is refused.

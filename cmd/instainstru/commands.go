@@ -74,9 +74,19 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, all bool) erro
 	rdb := redis.NewClient(ropt)
 	defer rdb.Close()
 
+	// Public reads go through the Redis cache; the decorators invalidate on the writes they carry,
+	// and the actors invalidate an instructor's availability after each booking or availability
+	// write, before its response is sent.
+	ccfg := persistence.DefaultCacheConfig()
+	ccfg.AvailabilityTTL = cfg.PublicAvailabilityCacheTTL
+	cache := persistence.NewCache(rdb, ccfg)
+	defer cache.Close()
+	cached := persistence.NewCachedStores(cache, store)
+
 	// Every availability and booking write goes through the instructor's actor.
 	dir := actors.NewDirectory(store, actors.Config{
 		IdleTimeout: cfg.ActorIdleTimeout, AskTimeout: cfg.ActorAskTimeout, Log: log,
+		OnChange: cached.AvailabilityChanged,
 	})
 
 	acfg := api.DefaultConfig()
@@ -88,19 +98,19 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, all bool) erro
 		Health:          store,
 		LatestMigration: latest,
 		RedisPing:       func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
-		Catalog:         store,
-		Instructors:     store,
-		Offers:          store,
-		Users:           store,
+		Catalog:         cached.Catalog,
+		Instructors:     cached.Instructors,
+		Offers:          cached.Offers,
+		Users:           cached.Users,
 		Tokens:          store,
-		Accounts:        store,
+		Accounts:        cached.Accounts,
 		Auth: api.AuthConfig{JWTSecret: []byte(cfg.JWTSecret), AccessTTL: cfg.AccessTokenTTL,
 			RefreshTTL: cfg.RefreshTokenTTL},
 		RateLimits:    persistence.NewRedisRateLimiter(rdb, "rl:"),
 		Bookings:      dir,
 		BookingReader: store,
 		Availability:  dir,
-		Public:        store,
+		Public:        cached.Public,
 		PublicAvailability: api.PublicAvailabilityConfig{Days: cfg.PublicAvailabilityDays,
 			DetailLevel: cfg.PublicAvailabilityDetailLevel, ShowInstructorName: cfg.PublicAvailabilityShowName},
 	})

@@ -1,0 +1,437 @@
+// Cached store decorators: the read interfaces the API uses, served from the Redis cache (see
+// cache.go) and kept fresh by the writes that pass through the same decorators.
+//
+// Every cached entry lives in a namespace, so one Bump (one INCR) invalidates all of its entries
+// and a load that raced the write can never bring stale data back (see the comment at the top of
+// cache.go):
+//
+//	namespace        entries                                          tier          bumped by
+//	catalog          Categories, CatalogServices, CatalogServiceDetail, catalog (6h)  any change to which offers are
+//	                 TopServicesPerCategory, PopularServices                          active: offer create/delete, an
+//	                                                                                  instructor's status change
+//	instructors      PublicInstructors (every filter and page)        profile (5m)  any change to a public profile
+//	profile:<id>     PublicInstructor(id)                             profile (5m)  that instructor's profile, offers,
+//	                                                                                  name, zone or status
+//	avail:<id>       PublicCalendar(id, from, to), every window       availability  the same, plus every booking,
+//	                                                                  (configured)  cancellation and availability write
+//	                                                                                (actors.Config.OnChange)
+//
+// Keys inside a namespace include every argument of the call (encoded as JSON, so no two argument
+// lists share a key). The catalog is one namespace rather than one per service because every
+// catalog shape carries active_instructors, which any offer change can move; offer changes are
+// rare next to catalog reads, so a whole-catalog reload after one costs little. Offer updates do
+// not touch the catalog: a patch cannot change whether an offer is active. Bookings do not touch
+// it either: PopularServices' fallback ranking by recent bookings (used only before the first
+// analytics run) may lag by up to the catalog TTL, which is what a popularity figure can afford.
+// WarmCache starts a new catalog generation itself, since it runs right after the daily analytics.
+//
+// A write is followed by its bumps when it succeeded or when its outcome is unknown (an internal
+// or unavailable error may hide a commit); a domain refusal (conflict, not_found, invalid, ...)
+// changed nothing and bumps nothing. Bumps happen after the write returns and before the
+// decorator does, hence before the HTTP response is sent.
+//
+// Public profiles are cached without the instructor's email: no public view shows it, and the
+// cache then holds no addresses. Own-profile and account reads are never cached: a user must see
+// their own writes at once, and those reads are rare.
+
+package persistence
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/instainstru/instainstru"
+)
+
+// Namespaces of the cached decorators (the table at the top of this file).
+const (
+	nsCatalog     = "catalog"
+	nsInstructors = "instructors"
+)
+
+func profileNamespace(instructorID string) string { return "profile:" + instructorID }
+func availNamespace(instructorID string) string   { return "avail:" + instructorID }
+
+// cacheKey encodes a call's arguments into its key inside a namespace. JSON makes the encoding
+// unambiguous whatever the strings contain.
+func cacheKey(kind string, args ...any) string {
+	raw, err := json.Marshal(args)
+	if err != nil { // every argument here is a plain value: cannot happen
+		panic(fmt.Sprintf("cache key %s: %v", kind, err))
+	}
+	return kind + string(raw)
+}
+
+// changed reports whether a write that returned err may have changed data: it did when it
+// succeeded, and may have when the failure is not a domain refusal (the commit may have happened).
+func changed(err error) bool {
+	if err == nil {
+		return true
+	}
+	switch instainstru.ErrorCode(err) {
+	case instainstru.CodeInternal, instainstru.CodeUnavailable:
+		return true
+	}
+	return false
+}
+
+// invalidator bumps the namespaces a write affects.
+type invalidator struct{ cache *Cache }
+
+// instructor invalidates everything public about one instructor; withCatalog also invalidates the
+// catalog, for changes that move active_instructors counts.
+func (iv invalidator) instructor(ctx context.Context, instructorID string, withCatalog bool) {
+	iv.cache.Bump(ctx, profileNamespace(instructorID))
+	iv.cache.Bump(ctx, availNamespace(instructorID))
+	iv.cache.Bump(ctx, nsInstructors)
+	if withCatalog {
+		iv.cache.Bump(ctx, nsCatalog)
+	}
+}
+
+// CachedCatalog is instainstru.CatalogReader served from the cache, in the catalog namespace
+// with the catalog TTL. It is read-only: the writes that change catalog figures (offers, account
+// status) go through CachedOffers, CachedAccounts and CachedUsers, which bump the namespace.
+type CachedCatalog struct {
+	cache *Cache
+	next  instainstru.CatalogReader
+}
+
+// NewCachedCatalog wraps next. A nil cache caches nothing.
+func NewCachedCatalog(c *Cache, next instainstru.CatalogReader) *CachedCatalog {
+	return &CachedCatalog{cache: c, next: next}
+}
+
+// Categories implements instainstru.CatalogReader.
+func (d *CachedCatalog) Categories(ctx context.Context) ([]instainstru.Category, error) {
+	return GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("categories"), d.cache.TTL(TierCatalog),
+		func(ctx context.Context) ([]instainstru.Category, error) { return d.next.Categories(ctx) })
+}
+
+// CatalogServices implements instainstru.CatalogReader.
+func (d *CachedCatalog) CatalogServices(ctx context.Context, q instainstru.ServiceQuery) (instainstru.ServicePage, error) {
+	return GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("services", q), d.cache.TTL(TierCatalog),
+		func(ctx context.Context) (instainstru.ServicePage, error) { return d.next.CatalogServices(ctx, q) })
+}
+
+// serviceDetail is the two results of CatalogServiceDetail as one cache entry.
+type serviceDetail struct {
+	Service   *instainstru.CatalogService
+	Analytics *instainstru.ServiceAnalytics
+}
+
+// CatalogServiceDetail implements instainstru.CatalogReader. An unknown service is remembered
+// as not_found for the cache's NotFoundTTL.
+func (d *CachedCatalog) CatalogServiceDetail(ctx context.Context, idOrSlug string) (*instainstru.CatalogService, *instainstru.ServiceAnalytics, error) {
+	v, err := GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("service", idOrSlug), d.cache.TTL(TierCatalog),
+		func(ctx context.Context) (serviceDetail, error) {
+			s, a, err := d.next.CatalogServiceDetail(ctx, idOrSlug)
+			return serviceDetail{Service: s, Analytics: a}, err
+		})
+	if err != nil {
+		return nil, nil, err
+	}
+	if v.Service == nil {
+		return nil, nil, instainstru.Internal(fmt.Errorf("catalog service %q: empty cache entry", idOrSlug))
+	}
+	return v.Service, v.Analytics, nil
+}
+
+// TopServicesPerCategory implements instainstru.CatalogReader.
+func (d *CachedCatalog) TopServicesPerCategory(ctx context.Context, perCategory int) ([]instainstru.CategoryServices, error) {
+	return GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("top", perCategory), d.cache.TTL(TierCatalog),
+		func(ctx context.Context) ([]instainstru.CategoryServices, error) {
+			return d.next.TopServicesPerCategory(ctx, perCategory)
+		})
+}
+
+// PopularServices implements instainstru.CatalogReader.
+func (d *CachedCatalog) PopularServices(ctx context.Context, limit, days int) ([]instainstru.CatalogService, error) {
+	return GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("popular", limit, days), d.cache.TTL(TierCatalog),
+		func(ctx context.Context) ([]instainstru.CatalogService, error) {
+			return d.next.PopularServices(ctx, limit, days)
+		})
+}
+
+// CachedInstructors is instainstru.InstructorStore with the public reads cached (profile TTL):
+// the listing in the instructors namespace, one profile in profile:<id>. The own profile is read
+// through. UpdateInstructorProfile writes through and then invalidates the instructor's profile,
+// availability (buffer and minimum advance are part of the cached calendar) and the listings.
+type CachedInstructors struct {
+	cache *Cache
+	next  instainstru.InstructorStore
+}
+
+// NewCachedInstructors wraps next. A nil cache caches nothing.
+func NewCachedInstructors(c *Cache, next instainstru.InstructorStore) *CachedInstructors {
+	return &CachedInstructors{cache: c, next: next}
+}
+
+// PublicInstructors implements instainstru.InstructorStore.
+func (d *CachedInstructors) PublicInstructors(ctx context.Context, q instainstru.InstructorQuery) (instainstru.InstructorPage, error) {
+	return GetOrLoadIn(ctx, d.cache, nsInstructors, cacheKey("list", q), d.cache.TTL(TierProfile),
+		func(ctx context.Context) (instainstru.InstructorPage, error) {
+			page, err := d.next.PublicInstructors(ctx, q)
+			for i := range page.Instructors {
+				page.Instructors[i].Email = ""
+			}
+			return page, err
+		})
+}
+
+// PublicInstructor implements instainstru.InstructorStore. Not found (including suspended and
+// deactivated instructors) is remembered for the cache's NotFoundTTL unless a status change or
+// profile write bumps the namespace first.
+func (d *CachedInstructors) PublicInstructor(ctx context.Context, id string) (*instainstru.InstructorProfile, error) {
+	if !ValidID(id) {
+		return d.next.PublicInstructor(ctx, id)
+	}
+	return GetOrLoadIn(ctx, d.cache, profileNamespace(id), cacheKey("public"), d.cache.TTL(TierProfile),
+		func(ctx context.Context) (*instainstru.InstructorProfile, error) {
+			p, err := d.next.PublicInstructor(ctx, id)
+			if p != nil {
+				p.Email = ""
+			}
+			return p, err
+		})
+}
+
+// OwnInstructorProfile implements instainstru.InstructorStore; it is never cached.
+func (d *CachedInstructors) OwnInstructorProfile(ctx context.Context, id string) (*instainstru.InstructorProfile, error) {
+	return d.next.OwnInstructorProfile(ctx, id)
+}
+
+// UpdateInstructorProfile implements instainstru.InstructorStore: write, then invalidate.
+func (d *CachedInstructors) UpdateInstructorProfile(ctx context.Context, id string, p instainstru.ProfileUpdate) (*instainstru.InstructorProfile, error) {
+	out, err := d.next.UpdateInstructorProfile(ctx, id, p)
+	if changed(err) {
+		invalidator{d.cache}.instructor(ctx, id, false)
+	}
+	return out, err
+}
+
+// CachedOffers is instainstru.OfferStore writing through and then invalidating the instructor's
+// profile, availability (the shortest duration is part of the cached calendar) and listings;
+// creating or deleting an offer also invalidates the catalog (active_instructors counts).
+type CachedOffers struct {
+	cache *Cache
+	next  instainstru.OfferStore
+}
+
+// NewCachedOffers wraps next. A nil cache invalidates nothing.
+func NewCachedOffers(c *Cache, next instainstru.OfferStore) *CachedOffers {
+	return &CachedOffers{cache: c, next: next}
+}
+
+// CreateOffer implements instainstru.OfferStore.
+func (d *CachedOffers) CreateOffer(ctx context.Context, instructorID string, in instainstru.OfferInput) (*instainstru.InstructorService, error) {
+	o, err := d.next.CreateOffer(ctx, instructorID, in)
+	if changed(err) {
+		invalidator{d.cache}.instructor(ctx, instructorID, true)
+	}
+	return o, err
+}
+
+// UpdateOffer implements instainstru.OfferStore.
+func (d *CachedOffers) UpdateOffer(ctx context.Context, instructorID, offerID string, p instainstru.OfferPatch) (*instainstru.InstructorService, error) {
+	o, err := d.next.UpdateOffer(ctx, instructorID, offerID, p)
+	if changed(err) {
+		invalidator{d.cache}.instructor(ctx, instructorID, false)
+	}
+	return o, err
+}
+
+// DeleteOffer implements instainstru.OfferStore.
+func (d *CachedOffers) DeleteOffer(ctx context.Context, instructorID, offerID string) (instainstru.OfferDeletion, error) {
+	how, err := d.next.DeleteOffer(ctx, instructorID, offerID)
+	if changed(err) {
+		invalidator{d.cache}.instructor(ctx, instructorID, true)
+	}
+	return how, err
+}
+
+// CachedPublicAvailability is instainstru.PublicAvailabilityReader served from the cache: one
+// entry per (instructor, window) in the namespace avail:<id>, with the availability TTL
+// (PUBLIC_AVAILABILITY_CACHE_TTL). The calendar holds no "now", so an entry stays right until a
+// write bumps the namespace: bookings, cancellations and availability changes through the
+// instructor actors (wire actors.Config.OnChange to CachedStores.AvailabilityChanged), and
+// profile, offer, name, zone and status changes through the other decorators.
+type CachedPublicAvailability struct {
+	cache *Cache
+	next  instainstru.PublicAvailabilityReader
+}
+
+// NewCachedPublicAvailability wraps next. A nil cache caches nothing.
+func NewCachedPublicAvailability(c *Cache, next instainstru.PublicAvailabilityReader) *CachedPublicAvailability {
+	return &CachedPublicAvailability{cache: c, next: next}
+}
+
+// PublicCalendar implements instainstru.PublicAvailabilityReader. Malformed ids go to the store
+// uncached (it answers not_found), so no namespace is ever made of arbitrary text.
+func (d *CachedPublicAvailability) PublicCalendar(ctx context.Context, instructorID string, from, to instainstru.Date) (*instainstru.PublicCalendar, error) {
+	if !ValidID(instructorID) {
+		return d.next.PublicCalendar(ctx, instructorID, from, to)
+	}
+	return GetOrLoadIn(ctx, d.cache, availNamespace(instructorID), cacheKey("cal", from.String(), to.String()),
+		d.cache.TTL(TierAvailability),
+		func(ctx context.Context) (*instainstru.PublicCalendar, error) {
+			return d.next.PublicCalendar(ctx, instructorID, from, to)
+		})
+}
+
+// CachedAccounts is instainstru.AccountStore writing through; a transition of an instructor
+// (suspend, deactivate, reactivate) then invalidates everything public about them and the
+// catalog, whose active_instructors counts only active accounts. Students are in no public view.
+type CachedAccounts struct {
+	cache *Cache
+	next  instainstru.AccountStore
+}
+
+// NewCachedAccounts wraps next. A nil cache invalidates nothing.
+func NewCachedAccounts(c *Cache, next instainstru.AccountStore) *CachedAccounts {
+	return &CachedAccounts{cache: c, next: next}
+}
+
+// AccountStanding implements instainstru.AccountStore; it is never cached.
+func (d *CachedAccounts) AccountStanding(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
+	return d.next.AccountStanding(ctx, userID)
+}
+
+// SuspendAccount implements instainstru.AccountStore.
+func (d *CachedAccounts) SuspendAccount(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
+	return d.after(ctx, userID)(d.next.SuspendAccount(ctx, userID))
+}
+
+// DeactivateAccount implements instainstru.AccountStore.
+func (d *CachedAccounts) DeactivateAccount(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
+	return d.after(ctx, userID)(d.next.DeactivateAccount(ctx, userID))
+}
+
+// ReactivateAccount implements instainstru.AccountStore.
+func (d *CachedAccounts) ReactivateAccount(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
+	return d.after(ctx, userID)(d.next.ReactivateAccount(ctx, userID))
+}
+
+// after invalidates once a transition has returned. When the role is unknown (the transition
+// failed in a way that may hide a commit) the user is treated as an instructor.
+func (d *CachedAccounts) after(ctx context.Context, userID string) func(instainstru.AccountStanding, error) (instainstru.AccountStanding, error) {
+	return func(a instainstru.AccountStanding, err error) (instainstru.AccountStanding, error) {
+		if changed(err) && (err != nil || a.Role == instainstru.RoleInstructor) {
+			invalidator{d.cache}.instructor(ctx, userID, true)
+		}
+		return a, err
+	}
+}
+
+// CachedUsers is instainstru.UserStore reading through (accounts are never cached) and
+// invalidating on the writes that public views show: an instructor's name or zone
+// (UpdateUserProfile) and any status set by SetAccountStatus.
+type CachedUsers struct {
+	cache *Cache
+	next  instainstru.UserStore
+}
+
+// NewCachedUsers wraps next. A nil cache invalidates nothing.
+func NewCachedUsers(c *Cache, next instainstru.UserStore) *CachedUsers {
+	return &CachedUsers{cache: c, next: next}
+}
+
+// CreateUser implements instainstru.UserStore. A new account is in no cached view until it has a
+// profile and an offer, whose writes invalidate.
+func (d *CachedUsers) CreateUser(ctx context.Context, u *instainstru.User) error {
+	return d.next.CreateUser(ctx, u)
+}
+
+// UserByID implements instainstru.UserStore.
+func (d *CachedUsers) UserByID(ctx context.Context, id string) (*instainstru.User, error) {
+	return d.next.UserByID(ctx, id)
+}
+
+// UserByEmail implements instainstru.UserStore.
+func (d *CachedUsers) UserByEmail(ctx context.Context, email string) (*instainstru.User, error) {
+	return d.next.UserByEmail(ctx, email)
+}
+
+// UpdateUserProfile implements instainstru.UserStore: an instructor's new name or zone is
+// visible in their profile, calendar and the listings at once.
+func (d *CachedUsers) UpdateUserProfile(ctx context.Context, id string, fullName, timezone *string) (*instainstru.User, error) {
+	u, err := d.next.UpdateUserProfile(ctx, id, fullName, timezone)
+	if changed(err) && (err != nil || u.Role == instainstru.RoleInstructor) {
+		invalidator{d.cache}.instructor(ctx, id, false)
+	}
+	return u, err
+}
+
+// SetAccountStatus implements instainstru.UserStore (admin and seeding use): it invalidates as a
+// lifecycle transition does, whatever the role (it is rare and does not report one).
+func (d *CachedUsers) SetAccountStatus(ctx context.Context, id string, status instainstru.AccountStatus) error {
+	err := d.next.SetAccountStatus(ctx, id, status)
+	if changed(err) {
+		invalidator{d.cache}.instructor(ctx, id, true)
+	}
+	return err
+}
+
+// CacheBackend is everything the cached decorators wrap and the cache warmer reads;
+// *Store implements it.
+type CacheBackend interface {
+	instainstru.CatalogReader
+	instainstru.InstructorStore
+	instainstru.OfferStore
+	instainstru.PublicAvailabilityReader
+	instainstru.AccountStore
+	instainstru.UserStore
+	// MostBookedInstructors ranks public instructors for cache warming (see WarmCache).
+	MostBookedInstructors(ctx context.Context, days, limit int) ([]string, error)
+}
+
+// CachedStores is the full set of cached decorators over one backend, wired into the API in
+// place of the store: Catalog, Instructors, Offers, Public, Accounts and Users. Other reads
+// (bookings, tokens, search) go to the store directly.
+type CachedStores struct {
+	Catalog     *CachedCatalog
+	Instructors *CachedInstructors
+	Offers      *CachedOffers
+	Public      *CachedPublicAvailability
+	Accounts    *CachedAccounts
+	Users       *CachedUsers
+
+	cache   *Cache
+	backend CacheBackend
+}
+
+// NewCachedStores wraps every read interface of b with c.
+func NewCachedStores(c *Cache, b CacheBackend) *CachedStores {
+	return &CachedStores{
+		Catalog:     NewCachedCatalog(c, b),
+		Instructors: NewCachedInstructors(c, b),
+		Offers:      NewCachedOffers(c, b),
+		Public:      NewCachedPublicAvailability(c, b),
+		Accounts:    NewCachedAccounts(c, b),
+		Users:       NewCachedUsers(c, b),
+		cache:       c,
+		backend:     b,
+	}
+}
+
+// Cache is the cache the decorators use (for its Stats).
+func (s *CachedStores) Cache() *Cache { return s.cache }
+
+// AvailabilityChanged invalidates every cached public calendar window of one instructor. Its
+// signature is that of actors.Config.OnChange, which calls it after each committed booking,
+// cancellation or availability write and before the response is sent.
+func (s *CachedStores) AvailabilityChanged(ctx context.Context, instructorID string) {
+	s.cache.Bump(ctx, availNamespace(instructorID))
+}
+
+// The decorators implement the interfaces they wrap.
+var (
+	_ instainstru.CatalogReader            = (*CachedCatalog)(nil)
+	_ instainstru.InstructorStore          = (*CachedInstructors)(nil)
+	_ instainstru.OfferStore               = (*CachedOffers)(nil)
+	_ instainstru.PublicAvailabilityReader = (*CachedPublicAvailability)(nil)
+	_ instainstru.AccountStore             = (*CachedAccounts)(nil)
+	_ instainstru.UserStore                = (*CachedUsers)(nil)
+	_ CacheBackend                         = (*Store)(nil)
+)
