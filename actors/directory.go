@@ -237,7 +237,9 @@ func (d *Directory) forget(instructorID string, pid *actor.PID) {
 	}
 }
 
-func (d *Directory) deadline() time.Time { return d.cfg.Now().Add(d.cfg.AskTimeout) }
+// deadline is when a request's caller stops waiting. It is real time, never cfg.Now: that clock
+// decides business rules (what is "too soon", what is past), not how long a caller waits.
+func (d *Directory) deadline() time.Time { return time.Now().Add(d.cfg.AskTimeout) }
 
 func bookingResult(res any, err error) (*instainstru.Booking, bool, error) {
 	if err != nil {

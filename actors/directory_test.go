@@ -197,3 +197,7 @@ func (b blockingStore) IdempotentReplay(ctx context.Context, idem *persistence.I
 	<-ctx.Done() // the actor's own deadline (the ask timeout) ends the wait
 	return nil, ctx.Err()
 }
+
+func actorsDirectory(now func() time.Time) *actors.Directory {
+	return actors.NewDirectory(db.Store, actors.Config{Log: quiet, Now: now})
+}
