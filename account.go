@@ -134,7 +134,7 @@ type AccountStore interface {
 // be atomic per key and must fail fast (an error, not a long wait) when their backend is down,
 // so the caller can fall back to a local limiter.
 type RateLimitStore interface {
-	// Hit records one hit on key in the current window of length window and returns the number
-	// of hits so far in it and the time left until it resets.
-	Hit(ctx context.Context, key string, window time.Duration) (count int64, resetIn time.Duration, err error)
+	// Hit records n (≥ 1) hits on key in the current window of length window and returns the
+	// number of hits so far in it and the time left until it resets.
+	Hit(ctx context.Context, key string, n int64, window time.Duration) (count int64, resetIn time.Duration, err error)
 }

@@ -31,6 +31,8 @@ type RateLimitConfig struct {
 	// StoreRetryAfter is how long the shared store is skipped after it failed, so a dead Redis
 	// costs one timeout per interval instead of one per request.
 	StoreRetryAfter time.Duration
+	// SyncInterval is how often hits counted locally under the general budget reach the store.
+	SyncInterval time.Duration
 }
 
 // DefaultRateLimitConfig is 300 requests per minute per IP overall and 10 login (and 10
@@ -42,6 +44,7 @@ func DefaultRateLimitConfig() RateLimitConfig {
 		AuthPerWindow:    10,
 		StoreTimeout:     50 * time.Millisecond,
 		StoreRetryAfter:  5 * time.Second,
+		SyncInterval:     100 * time.Millisecond,
 	}
 }
 
@@ -62,6 +65,9 @@ func (r RateLimitConfig) withDefaults() RateLimitConfig {
 	if r.StoreRetryAfter <= 0 {
 		r.StoreRetryAfter = d.StoreRetryAfter
 	}
+	if r.SyncInterval <= 0 {
+		r.SyncInterval = d.SyncInterval
+	}
 	return r
 }
 
@@ -75,10 +81,23 @@ type rateLimiter struct {
 	log       *slog.Logger
 	downUntil atomic.Int64 // unix nanos until which the store is skipped
 	trusted   []netip.Prefix
+	deferred  *deferredHits
+	stop      chan struct{}
+	closeOnce sync.Once
 }
 
+// close stops the background sync (the server's Shutdown calls it).
+func (rl *rateLimiter) close() { rl.closeOnce.Do(func() { close(rl.stop) }) }
+
+// generalScope is the whole-API per-IP budget, the one that may count locally (deferredHits).
+const generalScope = "api"
+
 func newRateLimiter(cfg RateLimitConfig, store instainstru.RateLimitStore, log *slog.Logger, trustedProxies []string) *rateLimiter {
-	rl := &rateLimiter{cfg: cfg.withDefaults(), store: store, local: newLocalLimiter(), log: log}
+	rl := &rateLimiter{cfg: cfg.withDefaults(), store: store, local: newLocalLimiter(), log: log,
+		deferred: &deferredHits{keys: map[string]*deferredKey{}}, stop: make(chan struct{})}
+	if store != nil {
+		go rl.syncDeferred(rl.stop)
+	}
 	for _, p := range trustedProxies {
 		if pfx, err := netip.ParsePrefix(p); err == nil {
 			rl.trusted = append(rl.trusted, pfx.Masked())
@@ -92,8 +111,8 @@ func newRateLimiter(cfg RateLimitConfig, store instainstru.RateLimitStore, log *
 
 // allow records a hit on key against limit and returns nil, or a rate_limited error carrying
 // the time until the window resets.
-func (rl *rateLimiter) allow(ctx context.Context, key string, limit int) error {
-	count, reset := rl.hit(ctx, key)
+func (rl *rateLimiter) allow(ctx context.Context, key string, limit int, exact bool) error {
+	count, reset := rl.hit(ctx, key, limit, exact)
 	if count > int64(limit) {
 		if reset < time.Second {
 			reset = time.Second
@@ -108,19 +127,148 @@ func (rl *rateLimiter) allow(ctx context.Context, key string, limit int) error {
 // count. The local count is what this node alone has seen, so it never exceeds the shared one
 // while the store works; it carries the budget across a store outage (or a slow answer) in
 // either direction, instead of restarting it at zero when the limiter switches sides.
-func (rl *rateLimiter) hit(ctx context.Context, key string) (int64, time.Duration) {
-	n, reset := rl.local.hit(key, rl.cfg.Window, time.Now())
-	if rl.store != nil && time.Now().UnixNano() >= rl.downUntil.Load() {
-		sn, sreset, err := rl.storeHit(ctx, key)
-		if err != nil {
-			rl.downUntil.Store(time.Now().Add(rl.cfg.StoreRetryAfter).UnixNano())
-			rl.log.Warn("rate limit store unavailable: limiting per process", "err", err,
-				"retry_in", rl.cfg.StoreRetryAfter)
-		} else if sn >= n {
-			n, reset = sn, sreset
+//
+// When exact is false (the general per-IP budget), a key well under its limit is counted locally
+// and its hits reach the store in the background every SyncInterval (see deferred); only near
+// the limit does each hit ask the store. The credential limits are always exact.
+func (rl *rateLimiter) hit(ctx context.Context, key string, limit int, exact bool) (int64, time.Duration) {
+	now := time.Now()
+	n, reset := rl.local.hit(key, rl.cfg.Window, now)
+	if rl.store == nil || now.UnixNano() < rl.downUntil.Load() {
+		return n, reset
+	}
+	if !exact {
+		if est, ok := rl.deferred.admit(key, n, limit, now); ok {
+			return est, reset
 		}
 	}
+	// This hit plus any deferred ones not yet in the store.
+	sn, sreset, err := rl.storeHit(ctx, key, 1+rl.deferred.take(key))
+	if err != nil {
+		rl.storeDown(err)
+		return n, reset
+	}
+	rl.deferred.learn(key, sn, now.Add(sreset))
+	if sn >= n {
+		n, reset = sn, sreset
+	}
 	return n, reset
+}
+
+func (rl *rateLimiter) storeDown(err error) {
+	rl.downUntil.Store(time.Now().Add(rl.cfg.StoreRetryAfter).UnixNano())
+	rl.log.Warn("rate limit store unavailable: limiting per process", "err", err,
+		"retry_in", rl.cfg.StoreRetryAfter)
+}
+
+// syncDeferred sends the deferred hits to the store every SyncInterval until stop is closed.
+func (rl *rateLimiter) syncDeferred(stop <-chan struct{}) {
+	t := time.NewTicker(rl.cfg.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		if time.Now().UnixNano() < rl.downUntil.Load() {
+			rl.deferred.drop() // the local counts already hold them
+			continue
+		}
+		for key, n := range rl.deferred.takeAll() {
+			sn, sreset, err := rl.storeHit(context.Background(), key, n)
+			if err != nil {
+				rl.storeDown(err)
+				break
+			}
+			rl.deferred.learn(key, sn, time.Now().Add(sreset))
+		}
+	}
+}
+
+// deferredHits holds, per key, the hits admitted locally but not yet sent to the store, and the
+// last total the store reported. A key is admitted locally while that total plus the deferred
+// hits stays under half its limit: far from the limit a request costs no Redis round trip, and
+// near it every hit is exact. Several nodes can each admit up to half the limit between syncs,
+// so a burst may briefly exceed the general budget by that much; the credential limits, where it
+// would matter, never defer.
+type deferredHits struct {
+	mu   sync.Mutex
+	keys map[string]*deferredKey
+}
+
+type deferredKey struct {
+	pending int64
+	shared  int64
+	resetAt time.Time
+}
+
+func (d *deferredHits) admit(key string, local int64, limit int, now time.Time) (int64, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := d.keys[key]
+	if k == nil {
+		k = &deferredKey{}
+		d.keys[key] = k
+	}
+	if now.After(k.resetAt) {
+		k.shared = 0
+	}
+	est := k.shared + k.pending + 1
+	if local > est {
+		est = local
+	}
+	if 2*est >= int64(limit) {
+		return 0, false
+	}
+	k.pending++
+	return est, true
+}
+
+func (d *deferredHits) take(key string) int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if k := d.keys[key]; k != nil {
+		n := k.pending
+		k.pending = 0
+		return n
+	}
+	return 0
+}
+
+func (d *deferredHits) takeAll() map[string]int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := map[string]int64{}
+	now := time.Now()
+	for key, k := range d.keys {
+		if k.pending > 0 {
+			out[key] = k.pending
+			k.pending = 0
+		} else if now.After(k.resetAt) {
+			delete(d.keys, key) // idle and expired: keeps the map to the keys seen recently
+		}
+	}
+	return out
+}
+
+func (d *deferredHits) drop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, k := range d.keys {
+		k.pending = 0
+	}
+}
+
+func (d *deferredHits) learn(key string, shared int64, resetAt time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := d.keys[key]
+	if k == nil {
+		k = &deferredKey{}
+		d.keys[key] = k
+	}
+	k.shared, k.resetAt = shared, resetAt
 }
 
 type storeResult struct {
@@ -133,13 +281,13 @@ type storeResult struct {
 // the context (go-redis, unless told otherwise, waits its own read timeout of seconds on a
 // server that accepted the connection and hangs). A late answer is dropped; the circuit in hit
 // keeps such abandoned calls to one per StoreRetryAfter.
-func (rl *rateLimiter) storeHit(ctx context.Context, key string) (int64, time.Duration, error) {
+func (rl *rateLimiter) storeHit(ctx context.Context, key string, n int64) (int64, time.Duration, error) {
 	sctx, cancel := context.WithTimeout(ctx, rl.cfg.StoreTimeout)
 	defer cancel()
 	done := make(chan storeResult, 1)
 	go func() {
-		n, reset, err := rl.store.Hit(sctx, key, rl.cfg.Window)
-		done <- storeResult{n, reset, err}
+		count, reset, err := rl.store.Hit(sctx, key, n, rl.cfg.Window)
+		done <- storeResult{count, reset, err}
 	}()
 	select {
 	case r := <-done:
@@ -155,7 +303,7 @@ func (rl *rateLimiter) perIP(scope string, limit int) fiber.Handler {
 		limit = rl.cfg.GeneralPerWindow
 	}
 	return func(c *fiber.Ctx) error {
-		if err := rl.allow(c.UserContext(), scope+":ip:"+rl.clientIP(c), limit); err != nil {
+		if err := rl.allow(c.UserContext(), scope+":ip:"+rl.clientIP(c), limit, scope != generalScope); err != nil {
 			return err
 		}
 		return c.Next()
@@ -166,7 +314,7 @@ func (rl *rateLimiter) perIP(scope string, limit int) fiber.Handler {
 // never holds addresses.
 func (rl *rateLimiter) perEmail(ctx context.Context, scope, email string) error {
 	h := sha256.Sum256([]byte(email))
-	return rl.allow(ctx, scope+":email:"+hex.EncodeToString(h[:16]), rl.cfg.AuthPerWindow)
+	return rl.allow(ctx, scope+":email:"+hex.EncodeToString(h[:16]), rl.cfg.AuthPerWindow, true)
 }
 
 // clientIP is the connection peer, unless the peer is a trusted proxy: then it is the rightmost

@@ -1,16 +1,19 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os/exec"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/instainstru/instainstru"
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
 	"github.com/instainstru/instainstru/persistence/testenv"
@@ -273,4 +276,29 @@ func TestRateLimitSurvivesRedisDyingMidWindow(t *testing.T) {
 		}
 	}
 	require.True(t, limited, "the local limiter took over")
+}
+
+// countingStore counts the calls to the shared rate-limit store (our interface, wrapped).
+type countingStore struct {
+	instainstru.RateLimitStore
+	calls, hits atomic.Int64
+}
+
+func (c *countingStore) Hit(ctx context.Context, key string, n int64, window time.Duration) (int64, time.Duration, error) {
+	c.calls.Add(1)
+	c.hits.Add(n)
+	return c.RateLimitStore.Hit(ctx, key, n, window)
+}
+
+func TestRateLimitGeneralDefersFarFromTheLimit(t *testing.T) {
+	rdb, _ := testenv.Redis(t, 1)
+	store := &countingStore{RateLimitStore: persistence.NewRedisRateLimiter(rdb, "rl:"+persistence.NewID()+":")}
+	e := newEnv(t, authWithLimits(1000, 10), func(_ *api.Config, d *api.Deps) { d.RateLimits = store })
+	const n = 200
+	for i := 0; i < n; i++ {
+		require.Equal(t, 200, e.do("GET", "/api/v1/catalog/categories", nil).Status)
+	}
+	require.Less(t, store.calls.Load(), int64(n/4), "far from the limit, requests do not wait for Redis")
+	// Every hit still reaches the shared store, in the background.
+	require.Eventually(t, func() bool { return store.hits.Load() == n }, 3*time.Second, 20*time.Millisecond)
 }

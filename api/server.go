@@ -143,7 +143,7 @@ func (s *Server) routes() {
 
 	v1 := app.Group("/api/v1", securityHeaders(s.cfg.Production))
 	s.limiter = newRateLimiter(s.cfg.RateLimit, s.deps.RateLimits, s.log, s.cfg.TrustedProxies)
-	v1.Use(s.limiter.perIP("api", s.cfg.RateLimit.GeneralPerWindow))
+	v1.Use(s.limiter.perIP(generalScope, s.cfg.RateLimit.GeneralPerWindow))
 	if s.deps.Users != nil && s.deps.Tokens != nil {
 		s.authRoutes(v1)
 	}
@@ -185,4 +185,10 @@ func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
 func (s *Server) Serve(ln net.Listener) error { return s.app.Listener(ln) }
 
 // Shutdown stops accepting connections and waits for in-flight requests, up to ctx's deadline.
-func (s *Server) Shutdown(ctx context.Context) error { return s.app.ShutdownWithContext(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.app.ShutdownWithContext(ctx)
+	if s.limiter != nil {
+		s.limiter.close()
+	}
+	return err
+}

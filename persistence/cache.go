@@ -101,6 +101,11 @@ type CacheConfig struct {
 	NotFoundTTL time.Duration
 	// Jitter is the relative spread applied to every TTL (0.1 = ±10%); negative disables it.
 	Jitter float64
+	// NearTTL > 0 enables the in-process near cache of GetOrLoadInNear (see nearcache.go): how
+	// long another node's lost invalidation message can go unnoticed. 0 disables it.
+	NearTTL time.Duration
+	// NearMaxEntries bounds the near cache (default 10,000 entries).
+	NearMaxEntries int
 }
 
 // DefaultCacheConfig is the configuration for a Redis on the same host or network.
@@ -146,6 +151,9 @@ func (cfg CacheConfig) withDefaults() CacheConfig {
 	}
 	if cfg.Jitter == 0 {
 		cfg.Jitter = d.Jitter
+	}
+	if cfg.NearMaxEntries <= 0 {
+		cfg.NearMaxEntries = 10_000
 	}
 	return cfg
 }
@@ -197,6 +205,8 @@ type Cache struct {
 	hits, misses, loads, loadErrors, coalesced     atomic.Int64
 	redisErrors, skipped, decodeErrors, encodeErrs atomic.Int64
 	invalidationFailures, flushes                  atomic.Int64
+
+	near *nearCache // nil unless CacheConfig.NearTTL > 0 (see nearcache.go)
 }
 
 // NewCache builds a cache over rdb. When rdb does not honour context deadlines (the go-redis
@@ -214,6 +224,12 @@ func NewCache(rdb *redis.Client, cfg CacheConfig) *Cache {
 	if !rdb.Options().ContextTimeoutEnabled {
 		c.rdb = redis.NewClient(deadlineOptions(rdb.Options()))
 		c.own = true
+	}
+	if cfg.NearTTL > 0 {
+		c.near = newNearCache(cfg.NearTTL, cfg.NearMaxEntries, cfg.Prefix+"invalidate")
+		// The subscription uses the caller's client: a pub/sub connection blocks on reads, which
+		// the per-call deadlines of the cache's own client are not meant for.
+		c.near.subscribe(rdb)
 	}
 	return c
 }
@@ -252,7 +268,13 @@ func deadlineOptions(src *redis.Options) *redis.Options {
 
 // Close releases the client the cache derived, if any. The client passed to NewCache stays open.
 func (c *Cache) Close() error {
-	if c == nil || !c.own {
+	if c == nil {
+		return nil
+	}
+	if c.near != nil {
+		c.near.close()
+	}
+	if !c.own {
 		return nil
 	}
 	return c.rdb.Close()
@@ -347,8 +369,16 @@ func (c *Cache) Bump(ctx context.Context, ns string) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	if c.near != nil {
+		c.near.invalidate(ns) // this node: before Bump returns
+	}
 	if err := c.call(ctx, func(ctx context.Context) error { return c.rdb.Incr(ctx, c.verKey(ns)).Err() }); err != nil {
 		c.invalidationFailed()
+		return
+	}
+	if c.near != nil {
+		// Other nodes: best effort; a lost message is bounded by NearTTL (see nearcache.go).
+		_ = c.call(ctx, func(ctx context.Context) error { return c.rdb.Publish(ctx, c.near.channel, ns).Err() })
 	}
 }
 
@@ -459,6 +489,10 @@ func (c *Cache) ready(ctx context.Context) bool {
 	}
 	c.epoch.Store(epoch)
 	c.flushes.Add(1)
+	if c.near != nil {
+		c.near.clearAll()
+		_ = c.call(ctx, func(ctx context.Context) error { return c.rdb.Publish(ctx, c.near.channel, "*").Err() })
+	}
 	c.cleanGen.Store(gen)
 	return gen == c.dirtyGen.Load()
 }

@@ -273,7 +273,8 @@ func (d *CachedPublicAvailability) PublicCalendar(ctx context.Context, instructo
 	if !ValidID(instructorID) {
 		return d.next.PublicCalendar(ctx, instructorID, from, to)
 	}
-	return GetOrLoadIn(ctx, d.cache, availNamespace(instructorID), cacheKey("cal", from.String(), to.String()),
+	// The hottest read: served from the near cache when one is configured (values shared, read-only).
+	return GetOrLoadInNear(ctx, d.cache, availNamespace(instructorID), cacheKey("cal", from.String(), to.String()),
 		d.cache.TTL(TierAvailability),
 		func(ctx context.Context) (*instainstru.PublicCalendar, error) {
 			return d.next.PublicCalendar(ctx, instructorID, from, to)
@@ -414,9 +415,6 @@ func NewCachedStores(c *Cache, b CacheBackend) *CachedStores {
 		backend:     b,
 	}
 }
-
-// Cache is the cache the decorators use (for its Stats).
-func (s *CachedStores) Cache() *Cache { return s.cache }
 
 // AvailabilityChanged invalidates every cached public calendar window of one instructor. Its
 // signature is that of actors.Config.OnChange, which calls it after each committed booking,

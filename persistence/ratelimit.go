@@ -23,12 +23,12 @@ func NewRedisRateLimiter(rdb redis.UniversalClient, prefix string) *RedisRateLim
 	return &RedisRateLimiter{rdb: rdb, prefix: prefix}
 }
 
-// hitScript increments the window's counter and starts its expiry on the first hit, atomically
+// hitScript adds ARGV[2] hits to the window's counter and starts its expiry on the first hits, atomically
 // (a crash between a separate INCR and EXPIRE would leave a counter that never resets). A
 // counter found without a TTL is given one, for the same reason.
 var hitScript = redis.NewScript(`
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then
+local n = redis.call('INCRBY', KEYS[1], ARGV[2])
+if n == tonumber(ARGV[2]) then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
   return {n, tonumber(ARGV[1])}
 end
@@ -40,9 +40,12 @@ end
 return {n, ttl}
 `)
 
-// Hit counts one hit on key in a fixed window that starts with the key's first hit.
-func (l *RedisRateLimiter) Hit(ctx context.Context, key string, window time.Duration) (int64, time.Duration, error) {
-	res, err := hitScript.Run(ctx, l.rdb, []string{l.prefix + key}, window.Milliseconds()).Int64Slice()
+// Hit counts n hits on key in a fixed window that starts with the key's first hit.
+func (l *RedisRateLimiter) Hit(ctx context.Context, key string, n int64, window time.Duration) (int64, time.Duration, error) {
+	if n < 1 {
+		n = 1
+	}
+	res, err := hitScript.Run(ctx, l.rdb, []string{l.prefix + key}, window.Milliseconds(), n).Int64Slice()
 	if err != nil {
 		return 0, 0, err
 	}

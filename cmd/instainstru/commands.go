@@ -52,7 +52,16 @@ func cmdSeed(ctx context.Context, cfg *Config, log *slog.Logger, demo bool) erro
 
 // cmdServe runs the API until a signal, then shuts down in dependency order: HTTP drained first
 // (no new work reaches anything below), then actors, then the pool and Redis.
-func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, all bool) error {
+// serveMode says what cmdServe does once the server listens.
+type serveMode int
+
+const (
+	modeServe serveMode = iota // serve until a signal
+	modeAll                    // the same, after migrate and seed (dev)
+	modeBench                  // measure the HTTP paths on loopback, then stop
+)
+
+func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode) error {
 	pool, err := persistence.Open(ctx, cfg.DatabaseURL, int32(cfg.DatabaseMaxConn))
 	if err != nil {
 		return err
@@ -79,6 +88,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, all bool) erro
 	// write, before its response is sent.
 	ccfg := persistence.DefaultCacheConfig()
 	ccfg.AvailabilityTTL = cfg.PublicAvailabilityCacheTTL
+	ccfg.NearTTL = time.Second // in-process copies of hot calendars; see persistence/nearcache.go
 	cache := persistence.NewCache(rdb, ccfg)
 	defer cache.Close()
 	cached := persistence.NewCachedStores(cache, store)
@@ -93,6 +103,11 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, all bool) erro
 	acfg.Production = cfg.Production()
 	acfg.CORSOrigins = cfg.CORSOrigins
 	acfg.TrustedProxies = cfg.TrustedProxies
+	if mode == modeBench {
+		// The benchmark is one client IP sending hundreds of thousands of requests: keep the
+		// limiter in the path (it is part of the cost of a real request) but never binding.
+		acfg.RateLimit.GeneralPerWindow = 1 << 30
+	}
 	srv := api.New(acfg, api.Deps{
 		Log:             log,
 		Health:          store,
@@ -119,14 +134,21 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, all bool) erro
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
+	if mode == modeBench {
+		mountBenchConstant(srv.App())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	printURLs(cfg, log, all)
-
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
+	var benchErr error
+	if mode == modeBench {
+		benchErr = benchAvailability(ctx, ln)
+	} else {
+		printURLs(cfg, log, mode == modeAll)
+		select {
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+		}
 	}
 	log.Info("shutting down: draining HTTP")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -137,7 +159,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, all bool) erro
 	log.Info("shutting down: stopping actors")
 	dir.Shutdown()
 	log.Info("stopped")
-	return nil
+	return benchErr
 }
 
 func printURLs(cfg *Config, log *slog.Logger, all bool) {

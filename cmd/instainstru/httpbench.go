@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"os"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -117,4 +120,44 @@ func benchHTTP(ctx context.Context, ln net.Listener, paths map[string]string, co
 	}
 	fmt.Println()
 	return nil
+}
+
+// benchAvailability finds a demo instructor through the API itself and measures its cached
+// public availability (and next-available) against the bare handler, at 64 connections.
+func benchAvailability(ctx context.Context, ln net.Listener) error {
+	addr := ln.Addr().String()
+	req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+	defer fasthttp.ReleaseRequest(req)
+	defer fasthttp.ReleaseResponse(resp)
+	req.SetRequestURI("http://" + addr + "/api/v1/instructors?service=piano&limit=1")
+	if err := fasthttp.DoTimeout(req, resp, 5*time.Second); err != nil || resp.StatusCode() != 200 {
+		return fmt.Errorf("find an instructor: %v (status %d)", err, resp.StatusCode())
+	}
+	var page struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(resp.Body(), &page); err != nil || len(page.Items) == 0 {
+		return fmt.Errorf("no instructor offers piano: run `instainstru seed --demo` first")
+	}
+	id := page.Items[0].ID
+	dur := 5 * time.Second
+	// BENCH_CPUPROFILE=file writes a CPU profile of the whole run (server and load generator share
+	// the process), for `go tool pprof`.
+	if path := os.Getenv("BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	return benchHTTP(ctx, ln, map[string]string{
+		"public availability (cached, 7 d)": "/api/v1/public/instructors/" + id + "/availability",
+		"next-available (cached)":           "/api/v1/public/instructors/" + id + "/next-available",
+	}, 64, dur)
 }

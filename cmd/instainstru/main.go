@@ -34,7 +34,9 @@ commands:
   seed [--demo]    load the service catalog idempotently; --demo adds demo instructors,
                    students, availability and bookings (deterministic)
   serve            run the HTTP API and the per-instructor actors
-  all              migrate, seed --demo, then serve everything in one process`
+  all              migrate, seed --demo, then serve everything in one process
+  bench-http       serve on a loopback port and measure requests/s and p50/p99 of cached
+                   public availability against a bare constant handler (needs seed --demo)`
 
 func run(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -58,7 +60,10 @@ func run(args []string) error {
 		demo := len(args) > 1 && args[1] == "--demo"
 		return cmdSeed(ctx, cfg, log, demo)
 	case "serve":
-		return cmdServe(ctx, cfg, log, false)
+		return cmdServe(ctx, cfg, log, modeServe)
+	case "bench-http":
+		cfg.HTTPAddr = "127.0.0.1:0" // loopback only, a free port
+		return cmdServe(ctx, cfg, log, modeBench)
 	case "all":
 		if err := cmdMigrate(ctx, cfg, log, false); err != nil {
 			return err
@@ -66,7 +71,7 @@ func run(args []string) error {
 		if err := cmdSeed(ctx, cfg, log, true); err != nil {
 			return err
 		}
-		return cmdServe(ctx, cfg, log, true)
+		return cmdServe(ctx, cfg, log, modeAll)
 	}
 	return errors.New("unknown command " + args[0] + "\n\n" + usage)
 }
