@@ -32,8 +32,9 @@ import (
 func sharedTestCache(t testing.TB) (*persistence.Cache, *persistence.CachedStores) {
 	t.Helper()
 	rdb, _ := testenv.Redis(t, 1)
+	// NearTTL as in cmd: the near cache and the render memo are part of what these tests prove.
 	c := persistence.NewCache(rdb, persistence.CacheConfig{Prefix: "apicache:" + persistence.NewID() + ":",
-		CallTimeout: 2 * time.Second})
+		CallTimeout: 2 * time.Second, NearTTL: time.Second})
 	t.Cleanup(func() { _ = c.Close() })
 	return c, persistence.NewCachedStores(c, db.Store)
 }
@@ -200,7 +201,7 @@ func TestCacheSurvivesRedisOutage(t *testing.T) {
 	p := startTestRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: p.addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
-	cache := persistence.NewCache(rdb, persistence.CacheConfig{Prefix: "outage:", CallTimeout: 200 * time.Millisecond,
+	cache := persistence.NewCache(rdb, persistence.CacheConfig{Prefix: "outage:", CallTimeout: 200 * time.Millisecond, NearTTL: time.Second,
 		CoolDown: 300 * time.Millisecond})
 	t.Cleanup(func() { _ = cache.Close() })
 	cs := persistence.NewCachedStores(cache, db.Store)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -245,24 +246,33 @@ func (s *Server) publicAvailability(c *fiber.Ctx) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
-	days, err := cal.Bookable(now, from, to)
-	if err != nil {
-		return err
-	}
-
-	out := PublicAvailabilityDTO{InstructorID: cal.InstructorID, Timezone: cal.Timezone, DetailLevel: cfg.DetailLevel,
-		AvailabilityByDate: make(map[string]any, len(days))}
-	if cfg.ShowInstructorName {
-		out.InstructorName = instainstru.PublicName(cal.FullName)
-	}
-	for _, d := range days {
-		rs := d.Ranges
-		if duration != nil {
-			rs = instainstru.FitLesson(rs, *duration)
+	params := fmt.Sprintf("avail|%s|%s|%v", from, to, deref0(duration))
+	return s.memoized(c, cal, params, now, func() (any, error) {
+		days, err := cal.Bookable(now, from, to)
+		if err != nil {
+			return nil, err
 		}
-		out.AvailabilityByDate[d.Date.String()] = publicDay(instainstru.PublicDetailLevel(cfg.DetailLevel), rs)
+		out := PublicAvailabilityDTO{InstructorID: cal.InstructorID, Timezone: cal.Timezone, DetailLevel: cfg.DetailLevel,
+			AvailabilityByDate: make(map[string]any, len(days))}
+		if cfg.ShowInstructorName {
+			out.InstructorName = instainstru.PublicName(cal.FullName)
+		}
+		for _, d := range days {
+			rs := d.Ranges
+			if duration != nil {
+				rs = instainstru.FitLesson(rs, *duration)
+			}
+			out.AvailabilityByDate[d.Date.String()] = publicDay(instainstru.PublicDetailLevel(cfg.DetailLevel), rs)
+		}
+		return out, nil
+	})
+}
+
+func deref0(p *int) int {
+	if p == nil {
+		return 0
 	}
-	return sendCacheable(c, out)
+	return *p
 }
 
 func publicDay(level instainstru.PublicDetailLevel, rs []instainstru.TimeRange) any {
@@ -303,35 +313,101 @@ func (s *Server) publicNextAvailable(c *fiber.Ctx) error {
 	} else if instainstru.ValidDuration(cal.ShortestDuration) {
 		minutes = cal.ShortestDuration
 	}
-	days, err := cal.Bookable(now, today, today.AddDays(cfg.Days))
-	if err != nil {
-		return err
-	}
-	out := PublicNextAvailableDTO{}
-	if d, r, ok := instainstru.NextSlot(days, minutes); ok {
-		out = PublicNextAvailableDTO{Found: true, Date: d.String(), StartTime: r.Start.String(), EndTime: r.End.String()}
-	}
-	return sendCacheable(c, out)
+	params := fmt.Sprintf("next|%s|%d", today, minutes)
+	return s.memoized(c, cal, params, now, func() (any, error) {
+		days, err := cal.Bookable(now, today, today.AddDays(cfg.Days))
+		if err != nil {
+			return nil, err
+		}
+		out := PublicNextAvailableDTO{}
+		if d, r, ok := instainstru.NextSlot(days, minutes); ok {
+			out = PublicNextAvailableDTO{Found: true, Date: d.String(), StartTime: r.Start.String(), EndTime: r.End.String()}
+		}
+		return out, nil
+	})
 }
 
-// sendCacheable answers v as JSON with a strong ETag (the body's hash) and a short public
-// max-age, or 304 with no body when the client's If-None-Match already names that tag.
-func sendCacheable(c *fiber.Ctx, v any) error {
+// rendered is an answer ready to send: its body and a strong ETag (the body's hash), served with
+// a short public max-age, or as 304 with no body when If-None-Match already names the tag.
+type rendered struct {
+	body []byte
+	etag string
+}
+
+func render(v any) (rendered, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		return instainstru.Internal(err)
+		return rendered{}, instainstru.Internal(err)
 	}
 	sum := sha256.Sum256(body)
-	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
-	c.Set(fiber.HeaderETag, etag)
+	return rendered{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}, nil
+}
+
+func sendRendered(c *fiber.Ctx, r rendered) error {
+	c.Set(fiber.HeaderETag, r.etag)
 	c.Set(fiber.HeaderCacheControl, publicMaxAge)
-	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), etag) {
+	if etagMatches(c.Get(fiber.HeaderIfNoneMatch), r.etag) {
 		c.Status(fiber.StatusNotModified)
 		c.Response().ResetBody()
 		return nil
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(body)
+	return c.Send(r.body)
+}
+
+// renderMemo remembers rendered public answers. A public answer is a pure function of the
+// calendar object, the request's parameters and the minute: bookable time depends on "now" only
+// through the 15-minute grid cut and the instructor's date, both of which change only on minute
+// boundaries. The cache layer hands every request the same immutable calendar object until the
+// calendar changes (near cache), so keying on that object's identity makes a memo entry die with
+// its calendar version: a booking or availability change yields a new object and a new answer.
+// Without a near cache every load is a new object and the memo simply never hits.
+type renderMemo struct {
+	mu sync.Mutex
+	m  map[memoKey]rendered
+}
+
+type memoKey struct {
+	cal    *instainstru.PublicCalendar
+	params string
+	minute int64
+}
+
+// renderMemoMax bounds the memo; past it the memo starts over (entries also pin calendar objects).
+const renderMemoMax = 4096
+
+func (m *renderMemo) get(k memoKey) (rendered, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r, ok := m.m[k]
+	return r, ok
+}
+
+func (m *renderMemo) put(k memoKey, r rendered) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= renderMemoMax {
+		m.m = make(map[memoKey]rendered, 256)
+	}
+	m.m[k] = r
+}
+
+// memoized answers from the memo, or computes, renders, remembers and sends.
+func (s *Server) memoized(c *fiber.Ctx, cal *instainstru.PublicCalendar, params string, now time.Time, compute func() (any, error)) error {
+	k := memoKey{cal: cal, params: params, minute: now.Unix() / 60}
+	if r, ok := s.publicMemo.get(k); ok {
+		return sendRendered(c, r)
+	}
+	v, err := compute()
+	if err != nil {
+		return err
+	}
+	r, err := render(v)
+	if err != nil {
+		return err
+	}
+	s.publicMemo.put(k, r)
+	return sendRendered(c, r)
 }
 
 // etagMatches applies If-None-Match (RFC 9110 13.1.2): "*" or any listed tag equal to etag under

@@ -87,6 +87,8 @@ type Server struct {
 	log  *slog.Logger
 	// limiter counts request rates (general per IP, and per IP and email on credentials).
 	limiter *rateLimiter
+	// publicMemo remembers rendered public availability answers (see renderMemo).
+	publicMemo renderMemo
 }
 
 // New builds the server and registers every route whose dependencies are present.

@@ -160,7 +160,8 @@ func (cfg CacheConfig) withDefaults() CacheConfig {
 
 // CacheStats is a snapshot of the cache counters for monitoring.
 type CacheStats struct {
-	Hits                 int64  `json:"hits"`                  // calls answered from Redis
+	Hits                 int64  `json:"hits"`                  // calls answered from the cache (Redis or the near cache)
+	NearHits             int64  `json:"near_hits"`             // of which from the in-process near cache
 	Misses               int64  `json:"misses"`                // calls answered by a load (theirs or a coalesced one)
 	Loads                int64  `json:"loads"`                 // loader invocations
 	LoadErrors           int64  `json:"load_errors"`           // loader invocations that returned an error
@@ -300,8 +301,13 @@ func (c *Cache) Stats() CacheStats {
 	if c == nil {
 		return CacheStats{BreakerState: "disabled"}
 	}
+	var near int64
+	if c.near != nil {
+		near = c.near.hits.Load()
+	}
 	return CacheStats{
-		Hits:                 c.hits.Load(),
+		Hits:                 c.hits.Load() + near,
+		NearHits:             near,
 		Misses:               c.misses.Load(),
 		Loads:                c.loads.Load(),
 		LoadErrors:           c.loadErrors.Load(),

@@ -47,6 +47,8 @@ type nearCache struct {
 	hits   atomic.Int64
 	stop   context.CancelFunc
 	done   chan struct{}
+	psMu   sync.Mutex
+	ps     *redis.PubSub     // the current subscription, closed by close to end a blocked read
 	nsGens map[string]uint64 // generations of namespaces with no entries yet (under mu)
 }
 
@@ -161,6 +163,9 @@ func (n *nearCache) subscribe(rdb *redis.Client) {
 		defer close(n.done)
 		for ctx.Err() == nil {
 			ps := rdb.Subscribe(ctx, n.channel)
+			n.psMu.Lock()
+			n.ps = ps
+			n.psMu.Unlock()
 			for ctx.Err() == nil {
 				msg, err := ps.ReceiveTimeout(ctx, 5*time.Second)
 				if err != nil {
@@ -202,6 +207,11 @@ func isTimeout(err error) bool {
 func (n *nearCache) close() {
 	if n.stop != nil {
 		n.stop()
+		n.psMu.Lock()
+		if n.ps != nil {
+			_ = n.ps.Close() // a read blocked in ReceiveTimeout does not watch the context
+		}
+		n.psMu.Unlock()
 		<-n.done
 	}
 }
