@@ -25,9 +25,13 @@ test: services
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
-## bench: Go benchmarks plus the loopback HTTP load tool
-bench: services
+## bench: Go benchmarks (booking vs commit, cache, bookable time), then the loopback HTTP load
+## benchmark: cached public availability next to a bare constant handler of the same server
+bench: services build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s $(PKGS)
+	./$(BIN) migrate
+	./$(BIN) seed --demo
+	LOG_LEVEL=warn ./$(BIN) bench-http
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

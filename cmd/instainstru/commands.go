@@ -103,6 +103,8 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	acfg.Production = cfg.Production()
 	acfg.CORSOrigins = cfg.CORSOrigins
 	acfg.TrustedProxies = cfg.TrustedProxies
+	acfg.RateLimit.Window = time.Minute
+	acfg.RateLimit.GeneralPerWindow, acfg.RateLimit.AuthPerWindow = cfg.RateLimitGeneral, cfg.RateLimitAuth
 	if mode == modeBench {
 		// The benchmark is one client IP sending hundreds of thousands of requests: keep the
 		// limiter in the path (it is part of the cost of a real request) but never binding.

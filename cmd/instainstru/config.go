@@ -26,6 +26,10 @@ type Config struct {
 	MonitoringKey   string
 	CORSOrigins     []string
 	TrustedProxies  []string
+	// Per-client-IP budget for all of /api/v1, and for login and for registration attempts (per
+	// IP and per email), per minute.
+	RateLimitGeneral int
+	RateLimitAuth    int
 
 	PublicAvailabilityDays        int
 	PublicAvailabilityDetailLevel string
@@ -117,19 +121,21 @@ func (r *envReader) list(name string, def []string) []string {
 func loadConfig(get func(string) string) (*Config, error) {
 	r := &envReader{get: get}
 	c := &Config{
-		AppEnv:          r.str("APP_ENV", "development"),
-		HTTPAddr:        r.str("HTTP_ADDR", "127.0.0.1:8080"),
-		DatabaseURL:     r.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/instainstru?sslmode=disable"),
-		DatabaseMaxConn: r.int("DATABASE_MAX_CONNS", 20),
-		RedisURL:        r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		JWTSecret:       r.str("JWT_SECRET", devJWTSecret),
-		AccessTokenTTL:  r.dur("ACCESS_TOKEN_TTL", 15*time.Minute),
-		RefreshTokenTTL: r.dur("REFRESH_TOKEN_TTL", 720*time.Hour),
-		AdminUser:       r.str("ADMIN_USER", ""),
-		AdminPassword:   r.str("ADMIN_PASSWORD", ""),
-		MonitoringKey:   r.str("MONITORING_API_KEY", ""),
-		CORSOrigins:     r.list("CORS_ORIGINS", []string{"http://localhost:3000", "http://127.0.0.1:3000"}),
-		TrustedProxies:  r.list("TRUSTED_PROXIES", nil),
+		AppEnv:           r.str("APP_ENV", "development"),
+		HTTPAddr:         r.str("HTTP_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:      r.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/instainstru?sslmode=disable"),
+		DatabaseMaxConn:  r.int("DATABASE_MAX_CONNS", 20),
+		RedisURL:         r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		JWTSecret:        r.str("JWT_SECRET", devJWTSecret),
+		AccessTokenTTL:   r.dur("ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL:  r.dur("REFRESH_TOKEN_TTL", 720*time.Hour),
+		AdminUser:        r.str("ADMIN_USER", ""),
+		AdminPassword:    r.str("ADMIN_PASSWORD", ""),
+		MonitoringKey:    r.str("MONITORING_API_KEY", ""),
+		CORSOrigins:      r.list("CORS_ORIGINS", []string{"http://localhost:3000", "http://127.0.0.1:3000"}),
+		TrustedProxies:   r.list("TRUSTED_PROXIES", nil),
+		RateLimitGeneral: r.int("RATE_LIMIT_GENERAL_PER_MINUTE", 300),
+		RateLimitAuth:    r.int("RATE_LIMIT_AUTH_PER_MINUTE", 10),
 
 		PublicAvailabilityDays:        r.int("PUBLIC_AVAILABILITY_DAYS", 30),
 		PublicAvailabilityDetailLevel: r.str("PUBLIC_AVAILABILITY_DETAIL_LEVEL", "full"),
@@ -158,6 +164,9 @@ func loadConfig(get func(string) string) (*Config, error) {
 	case "development", "test", "production":
 	default:
 		r.errs = append(r.errs, fmt.Sprintf("APP_ENV=%q must be development, test or production", c.AppEnv))
+	}
+	if c.RateLimitGeneral < 1 || c.RateLimitAuth < 1 {
+		r.errs = append(r.errs, "RATE_LIMIT_GENERAL_PER_MINUTE and RATE_LIMIT_AUTH_PER_MINUTE must be at least 1")
 	}
 	if c.PublicAvailabilityDays < 1 || c.PublicAvailabilityDays > 90 {
 		r.errs = append(r.errs, "PUBLIC_AVAILABILITY_DAYS must be between 1 and 90")

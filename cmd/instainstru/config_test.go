@@ -23,6 +23,8 @@ func TestConfigDefaults(t *testing.T) {
 	require.Equal(t, 5*time.Minute, c.ActorIdleTimeout)
 	require.Equal(t, 5*time.Second, c.ActorAskTimeout)
 	require.Equal(t, "text", c.LogFormat)
+	require.Equal(t, 300, c.RateLimitGeneral)
+	require.Equal(t, 10, c.RateLimitAuth)
 }
 
 func TestConfigProductionRefusesDefaultSecrets(t *testing.T) {
@@ -43,6 +45,7 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		"APP_ENV":                          "staging-ish",
 		"LOG_FORMAT":                       "xml",
 		"DATABASE_MAX_CONNS":               "many",
+		"RATE_LIMIT_AUTH_PER_MINUTE":       "0",
 	} {
 		_, err := loadConfig(envOf(map[string]string{k: v}))
 		require.ErrorContains(t, err, k, "%s=%s", k, v)
