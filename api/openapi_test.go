@@ -1,6 +1,8 @@
 package api_test
 
 import (
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -58,4 +60,45 @@ func TestSpecAndDocsAreServed(t *testing.T) {
 	r = e.do("GET", "/api/docs", nil)
 	require.Equal(t, 200, r.Status)
 	require.Contains(t, string(r.Body), "/api/v1/bookings/{id}/reschedule")
+}
+
+// TestSpecIsMergedFromParts fails when api/openapi-parts/*.yaml was edited without running
+// scripts/openapi-merge.py: every operation of every part must be in the served document, with
+// the same summary.
+func TestSpecIsMergedFromParts(t *testing.T) {
+	type op struct {
+		Summary string `yaml:"summary"`
+	}
+	var served struct {
+		Paths map[string]map[string]yaml.Node `yaml:"paths"`
+	}
+	require.NoError(t, yaml.Unmarshal(api.OpenAPISpec(), &served))
+	parts, err := filepath.Glob("openapi-parts/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, parts)
+	for _, file := range parts {
+		raw, err := os.ReadFile(file)
+		require.NoError(t, err)
+		var part struct {
+			Paths map[string]map[string]yaml.Node `yaml:"paths"`
+		}
+		require.NoError(t, yaml.Unmarshal(raw, &part), file)
+		for p, ops := range part.Paths {
+			full := p
+			if !strings.HasPrefix(p, "/api/") && p != "/healthz" && p != "/readyz" {
+				full = "/api/v1" + p
+			}
+			for m, node := range ops {
+				if m == "parameters" {
+					continue
+				}
+				got, ok := served.Paths[full][m]
+				require.True(t, ok, "%s: %s %s is not in api/openapi.yaml: run python3 scripts/openapi-merge.py", file, m, full)
+				var want, have op
+				require.NoError(t, node.Decode(&want))
+				require.NoError(t, got.Decode(&have))
+				require.Equal(t, want.Summary, have.Summary, "%s: %s %s differs: run python3 scripts/openapi-merge.py", file, m, full)
+			}
+		}
+	}
 }
