@@ -561,3 +561,81 @@ func TestActorCrashMidRequestOverHTTP(t *testing.T) {
 	require.Equal(t, 201, e.do("POST", "/api/v1/bookings", bookBody(tc.Offer, d, "12:00", 60), bearer(fastUser(t, "student").Token)...).Status)
 	require.Zero(t, overlaps(t))
 }
+
+func TestBookingListFiltersAndCursor(t *testing.T) {
+	e := newEnv(t)
+	days := []instainstru.Date{dayAhead(11), dayAhead(12), dayAhead(13)}
+	avail := map[instainstru.Date][]instainstru.TimeRange{}
+	for _, d := range days {
+		avail[d] = spans("08:00", "20:00")
+	}
+	tc := newTeacher(t, e, 6000, 0, 0, avail)
+	s := fastUser(t, "student")
+	var ids []string
+	for _, d := range days {
+		for _, st := range []string{"09:00", "11:00", "15:00"} {
+			r := e.do("POST", "/api/v1/bookings", bookBody(tc.Offer, d, st, 60), bearer(s.Token)...)
+			require.Equal(t, 201, r.Status, string(r.Body))
+			ids = append(ids, r.Map(t)["id"].(string))
+		}
+	}
+	require.Equal(t, 200, e.do("POST", "/api/v1/bookings/"+ids[4]+"/cancel", map[string]any{"reason": "x"}, bearer(s.Token)...).Status)
+
+	type page struct {
+		Items []struct {
+			ID       string `json:"id"`
+			StartsAt string `json:"starts_at"`
+			Status   string `json:"status"`
+			Date     string `json:"date"`
+		} `json:"items"`
+		NextCursor *string `json:"next_cursor"`
+	}
+	walk := func(u user, query string) []string {
+		var seen []string
+		cursor := ""
+		for guard := 0; guard < 20; guard++ {
+			q := "/api/v1/bookings?limit=2&" + query
+			if cursor != "" {
+				q += "&cursor=" + cursor
+			}
+			var p page
+			r := e.do("GET", q, nil, bearer(u.Token)...)
+			require.Equal(t, 200, r.Status, string(r.Body))
+			r.JSON(t, &p)
+			require.LessOrEqual(t, len(p.Items), 2)
+			for _, it := range p.Items {
+				seen = append(seen, it.ID)
+			}
+			if p.NextCursor == nil {
+				return seen
+			}
+			cursor = *p.NextCursor
+		}
+		t.Fatal("pagination did not end")
+		return nil
+	}
+	// Student and instructor both see all nine, soonest first, each once.
+	require.Equal(t, ids, walk(s, "upcoming=true"))
+	require.Equal(t, ids, walk(tc.user, "upcoming=true"))
+	// Filters.
+	confirmed := append(append([]string{}, ids[:4]...), ids[5:]...)
+	require.Equal(t, confirmed, walk(s, "status=confirmed"))
+	require.Equal(t, []string{ids[4]}, walk(s, "status=cancelled"))
+	require.Equal(t, ids[3:6], walk(s, "from="+days[1].String()+"&to="+days[1].String()))
+	require.Empty(t, walk(s, "upcoming=false"))
+	require.Empty(t, walk(fastUser(t, "student"), ""), "nobody else's bookings")
+
+	for _, bad := range []struct {
+		q    string
+		want int
+	}{
+		{"cursor=not-a-cursor", 400}, {"limit=abc", 400}, {"limit=0", 400}, {"status=pending", 422},
+		{"upcoming=maybe", 422}, {"from=2026-13-01", 422}, {"to=yesterday", 422},
+	} {
+		r := e.do("GET", "/api/v1/bookings?"+bad.q, nil, bearer(s.Token)...)
+		require.Equal(t, bad.want, r.Status, "%s: %s", bad.q, r.Body)
+		require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"), bad.q)
+	}
+	// limit above 100 is clamped, not refused.
+	require.Equal(t, 200, e.do("GET", "/api/v1/bookings?limit=100000", nil, bearer(s.Token)...).Status)
+}
