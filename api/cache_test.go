@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
-	osexec "os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,67 +35,6 @@ func sharedTestCache(t testing.TB) (*persistence.Cache, *persistence.CachedStore
 		CallTimeout: 2 * time.Second, NearTTL: time.Second})
 	t.Cleanup(func() { _ = c.Close() })
 	return c, persistence.NewCachedStores(c, db.Store)
-}
-
-// testRedisServer is a redis-server owned by one test on a free loopback port, so the test can
-// kill and restart it (the shared development Redis cannot be used for that).
-type testRedisServer struct {
-	t    testing.TB
-	port int
-	dir  string
-	cmd  *osexec.Cmd
-}
-
-const redisServerBin = "/usr/bin/redis-server"
-
-func startTestRedis(t testing.TB) *testRedisServer {
-	t.Helper()
-	if _, err := osexec.LookPath(redisServerBin); err != nil {
-		t.Fatalf("%s is needed for outage tests (scripts/dev-services.sh installs it): %v", redisServerBin, err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	p := &testRedisServer{t: t, port: port, dir: t.TempDir()}
-	t.Cleanup(p.kill)
-	p.start()
-	return p
-}
-
-func (p *testRedisServer) addr() string { return fmt.Sprintf("127.0.0.1:%d", p.port) }
-
-// start (re)starts the server on its port and waits until it answers PING.
-func (p *testRedisServer) start() {
-	p.t.Helper()
-	require.Nil(p.t, p.cmd, "already running")
-	cmd := osexec.Command(redisServerBin, "--port", fmt.Sprint(p.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", p.dir, "--protected-mode", "no")
-	require.NoError(p.t, cmd.Start())
-	p.cmd = cmd
-	c := redis.NewClient(&redis.Options{Addr: p.addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
-	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
-		require.True(p.t, time.Now().Before(deadline), "redis-server on %s did not answer: %v", p.addr(), err)
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// kill stops the server at once and reaps it.
-func (p *testRedisServer) kill() {
-	if p.cmd == nil {
-		return
-	}
-	_ = p.cmd.Process.Kill()
-	_ = p.cmd.Wait()
-	p.cmd = nil
 }
 
 // rawGet is a GET usable from any goroutine (the client's helpers fail the test, which only the
@@ -198,8 +135,8 @@ func TestCacheFreshAfterBooking(t *testing.T) {
 // Redis killed in the middle: every cached read path and POST /bookings keep answering correctly
 // from PostgreSQL; once redis-server is back on the same port, the cache serves hits again.
 func TestCacheSurvivesRedisOutage(t *testing.T) {
-	p := startTestRedis(t)
-	rdb := redis.NewClient(&redis.Options{Addr: p.addr()})
+	p := testenv.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: p.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
 	cache := persistence.NewCache(rdb, persistence.CacheConfig{Prefix: "outage:", CallTimeout: 200 * time.Millisecond, NearTTL: time.Second,
 		CoolDown: 300 * time.Millisecond})
@@ -235,7 +172,7 @@ func TestCacheSurvivesRedisOutage(t *testing.T) {
 	}
 	require.Equal(t, hits+int64(len(reads)), cache.Stats().Hits, "warm: every read is a hit")
 
-	p.kill()
+	p.Kill()
 	for round := range 3 { // failing calls, then the breaker open
 		for _, path := range reads {
 			r := e.do("GET", path, nil)
@@ -262,7 +199,7 @@ func TestCacheSurvivesRedisOutage(t *testing.T) {
 
 	// Back on the same port: after the cool-down the breaker closes, the cache is flushed once and
 	// hits resume, with the data still correct.
-	p.start()
+	p.Start()
 	hits = cache.Stats().Hits
 	deadline := time.Now().Add(15 * time.Second)
 	for cache.Stats().Hits < hits+3 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os/exec"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -233,20 +232,9 @@ func authBlackhole(t testing.TB) string {
 }
 
 func TestRateLimitSurvivesRedisDyingMidWindow(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	own := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), MaxRetries: -1})
+	srv := testenv.StartRedis(t)
+	own := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1})
 	t.Cleanup(func() { _ = own.Close() })
-	require.Eventually(t, func() bool { return own.Ping(t.Context()).Err() == nil }, 5*time.Second, 20*time.Millisecond)
 
 	e := newEnv(t, authWithLimits(300, 10), func(_ *api.Config, d *api.Deps) {
 		d.RateLimits = persistence.NewRedisRateLimiter(own, "rl:")
@@ -259,8 +247,7 @@ func TestRateLimitSurvivesRedisDyingMidWindow(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 4, n, "counted in Redis while it was up")
 
-	require.NoError(t, cmd.Process.Kill())
-	_ = cmd.Wait()
+	srv.Kill()
 
 	start := time.Now()
 	require.Equal(t, 200, authLogin(e, a.User.Email, testPassword).Status, "login works once Redis is gone")

@@ -487,8 +487,8 @@ func TestCacheRedisDownStillCoalesces(t *testing.T) {
 }
 
 // privateCache is a cache on a private redis-server with a short cool-down.
-func privateCache(t *testing.T, p *privateRedis, coolDown time.Duration) *persistence.Cache {
-	c := persistence.NewCache(p.client(), persistence.CacheConfig{
+func privateCache(t *testing.T, p *testenv.RedisServer, coolDown time.Duration) *persistence.Cache {
+	c := persistence.NewCache(p.Client(), persistence.CacheConfig{
 		Prefix:      "cache:",
 		CallTimeout: 100 * time.Millisecond,
 		CoolDown:    coolDown,
@@ -502,16 +502,16 @@ func privateCache(t *testing.T, p *privateRedis, coolDown time.Duration) *persis
 func TestCacheOutage(t *testing.T) {
 	tests := []struct {
 		name   string
-		outage func(p *privateRedis)
-		mend   func(p *privateRedis)
+		outage func(p *testenv.RedisServer)
+		mend   func(p *testenv.RedisServer)
 	}{
-		{"killed and restarted", (*privateRedis).kill, (*privateRedis).start},
-		{"hung and resumed", (*privateRedis).pause, (*privateRedis).resume},
+		{"killed and restarted", (*testenv.RedisServer).Kill, (*testenv.RedisServer).Start},
+		{"hung and resumed", (*testenv.RedisServer).Pause, (*testenv.RedisServer).Resume},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
-			p := startPrivateRedis(t)
+			p := testenv.StartRedis(t)
 			const coolDown = 700 * time.Millisecond
 			c := privateCache(t, p, coolDown)
 			var truth atomic.Int64
@@ -572,7 +572,7 @@ func TestCacheOutage(t *testing.T) {
 // after it, neither by the node that lost the Bump nor by another node that saw the outage.
 func TestCacheFreshAfterLostInvalidation(t *testing.T) {
 	ctx := context.Background()
-	p := startPrivateRedis(t)
+	p := testenv.StartRedis(t)
 	const coolDown = 500 * time.Millisecond
 	writer := privateCache(t, p, coolDown) // the node whose actor writes and bumps
 	reader := privateCache(t, p, coolDown) // another API node serving reads
@@ -589,7 +589,7 @@ func TestCacheFreshAfterLostInvalidation(t *testing.T) {
 	assert.Equal(t, "slot free", read(reader))
 	require.Equal(t, int64(1), reader.Stats().Hits, "both nodes share the entry")
 
-	p.pause()
+	p.Pause()
 	for range 3 {
 		read(writer)
 		read(reader)
@@ -601,7 +601,7 @@ func TestCacheFreshAfterLostInvalidation(t *testing.T) {
 	require.Equal(t, int64(1), writer.Stats().InvalidationFailures, "... but the Bump is lost")
 	assert.Equal(t, "slot booked", read(reader))
 
-	p.resume()
+	p.Resume()
 	// Only the reader talks to Redis after the outage: it must not serve the old entry.
 	require.True(t, waitFor(10*time.Second, func() bool {
 		assert.Equal(t, "slot booked", read(reader))
@@ -620,7 +620,7 @@ func TestCacheFreshAfterLostInvalidation(t *testing.T) {
 // An invalidation that times out while the breaker stays closed is treated as lost too.
 func TestCacheFailedBumpWhileClosedFlushes(t *testing.T) {
 	ctx := context.Background()
-	p := startPrivateRedis(t)
+	p := testenv.StartRedis(t)
 	c := privateCache(t, p, time.Second)
 	src := &counted[int64]{fn: func(_ context.Context, n int64) (int64, error) { return n, nil }}
 	read := func() int64 {
@@ -630,11 +630,11 @@ func TestCacheFailedBumpWhileClosedFlushes(t *testing.T) {
 	}
 	assert.Equal(t, int64(1), read())
 	assert.Equal(t, int64(1), read())
-	p.pause()
+	p.Pause()
 	start := time.Now()
 	c.Bump(ctx, "avail:inst")
 	assert.Less(t, time.Since(start), 600*time.Millisecond)
-	p.resume()
+	p.Resume()
 	st := c.Stats()
 	require.Equal(t, "closed", st.BreakerState, "one failure does not open the breaker")
 	require.Equal(t, int64(1), st.InvalidationFailures)

@@ -99,8 +99,8 @@ func TestNearCacheLoadInFlightDuringBumpIsNotStored(t *testing.T) {
 }
 
 func TestNearCacheBypassedWhileUnsubscribed(t *testing.T) {
-	p := startPrivateRedis(t)
-	rdb := p.client()
+	p := testenv.StartRedis(t)
+	rdb := p.Client()
 	c := persistence.NewCache(rdb, persistence.CacheConfig{Prefix: "near:", CallTimeout: 100 * time.Millisecond,
 		CoolDown: 200 * time.Millisecond, NearTTL: time.Hour})
 	t.Cleanup(func() { _ = c.Close() })
@@ -109,12 +109,12 @@ func TestNearCacheBypassedWhileUnsubscribed(t *testing.T) {
 
 	// With Redis gone the subscription is lost, so invalidations from other nodes could be
 	// missed: reads stop using the near cache and go to the loader.
-	p.kill()
+	p.Kill()
 	require.Eventually(t, func() bool {
 		a := nearRead(t, c, ld)
 		return nearRead(t, c, ld) > a
 	}, 10*time.Second, 50*time.Millisecond, "near cache bypassed without a subscription")
 
-	p.start()
+	p.Start()
 	waitLive(t, c, ld) // subscribed again: near hits resume
 }

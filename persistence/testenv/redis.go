@@ -1,4 +1,4 @@
-package persistence_test
+package testenv
 
 import (
 	"context"
@@ -12,20 +12,21 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// redisServerBin is the Redis binary the outage tests start, kill, pause and restart. The shared
-// development Redis cannot be used for that.
+// redisServerBin is the Redis binary outage tests start, kill, pause and restart; the shared
+// development Redis cannot be used for that. scripts/dev-services.sh installs it.
 const redisServerBin = "/usr/bin/redis-server"
 
-// privateRedis is a redis-server owned by one test, on a free loopback port, without persistence.
-type privateRedis struct {
+// RedisServer is a redis-server owned by one test, on a free loopback port, without persistence,
+// so the test can kill, freeze and restart it.
+type RedisServer struct {
 	t    testing.TB
 	port int
 	dir  string
 	cmd  *osexec.Cmd
 }
 
-// startPrivateRedis starts a redis-server and stops it when the test ends.
-func startPrivateRedis(t testing.TB) *privateRedis {
+// StartRedis starts a redis-server and stops it when the test ends.
+func StartRedis(t testing.TB) *RedisServer {
 	t.Helper()
 	if _, err := osexec.LookPath(redisServerBin); err != nil {
 		t.Fatalf("%s is needed for outage tests (scripts/dev-services.sh installs it): %v", redisServerBin, err)
@@ -36,20 +37,20 @@ func startPrivateRedis(t testing.TB) *privateRedis {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
-	p := &privateRedis{t: t, port: port, dir: t.TempDir()}
-	t.Cleanup(p.kill)
-	p.start()
+	p := &RedisServer{t: t, port: port, dir: t.TempDir()}
+	t.Cleanup(p.Kill)
+	p.Start()
 	return p
 }
 
 // Addr is the server's host:port.
-func (p *privateRedis) Addr() string { return fmt.Sprintf("127.0.0.1:%d", p.port) }
+func (p *RedisServer) Addr() string { return fmt.Sprintf("127.0.0.1:%d", p.port) }
 
-// start (re)starts the server on its port and waits until it answers PING.
-func (p *privateRedis) start() {
+// Start (re)starts the server on its port and waits until it answers PING.
+func (p *RedisServer) Start() {
 	p.t.Helper()
 	if p.cmd != nil {
-		p.t.Fatal("private redis already running")
+		p.t.Fatal("redis-server already running")
 	}
 	cmd := osexec.Command(redisServerBin,
 		"--port", fmt.Sprint(p.port), "--bind", "127.0.0.1",
@@ -75,8 +76,8 @@ func (p *privateRedis) start() {
 	}
 }
 
-// kill stops the server at once (SIGKILL works on a paused process too) and reaps it.
-func (p *privateRedis) kill() {
+// Kill stops the server at once (SIGKILL works on a paused process too) and reaps it.
+func (p *RedisServer) Kill() {
 	if p.cmd == nil {
 		return
 	}
@@ -85,24 +86,24 @@ func (p *privateRedis) kill() {
 	p.cmd = nil
 }
 
-// pause freezes the server (SIGSTOP): connections stay open and calls hang, as with a stuck host.
-func (p *privateRedis) pause() {
+// Pause freezes the server (SIGSTOP): connections stay open and calls hang, as with a stuck host.
+func (p *RedisServer) Pause() {
 	p.t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		p.t.Fatal(err)
 	}
 }
 
-// resume continues a paused server with its data intact.
-func (p *privateRedis) resume() {
+// Resume continues a paused server with its data intact.
+func (p *RedisServer) Resume() {
 	p.t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		p.t.Fatal(err)
 	}
 }
 
-// client returns a client with go-redis defaults (as cmd builds it), closed when the test ends.
-func (p *privateRedis) client() *redis.Client {
+// Client returns a client with go-redis defaults (as cmd builds it), closed when the test ends.
+func (p *RedisServer) Client() *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: p.Addr()})
 	p.t.Cleanup(func() { _ = c.Close() })
 	return c
