@@ -85,7 +85,9 @@ func accessLog(log *slog.Logger) fiber.Handler {
 			slog.String("path", c.Path()),
 			slog.Int("status", status),
 			slog.Duration("dur", time.Since(start)),
-			slog.String("ip", c.IP()),
+			// The connection peer: never a client-supplied header (behind trusted proxies the
+			// proxy's address; the limiter works out the client from it).
+			slog.String("peer", c.Context().RemoteIP().String()),
 			slog.String("request_id", requestID(c)),
 		)
 		return nil

@@ -185,6 +185,9 @@ func bookingWriteError(err error) error {
 		return &instainstru.Error{Code: instainstru.CodeBookingConflict, Message: "the instructor already has a lesson at that time", Cause: err}
 	case "bookings_no_student_overlap":
 		return &instainstru.Error{Code: instainstru.CodeStudentConflict, Message: "you already have a lesson at that time", Cause: err}
+	case "bookings_instructor_service_id_fkey":
+		// The offer was hard-deleted between the rules check and the write.
+		return &instainstru.Error{Code: instainstru.CodeInstructorUnavailable, Message: "this service is no longer offered", Cause: err}
 	case "idempotency_keys_pkey":
 		return &instainstru.Error{Code: instainstru.CodeIdempotencyKeyReused, Message: "this Idempotency-Key was already used", Cause: err}
 	}

@@ -232,3 +232,18 @@ func TestInsertBookingIsAtomic(t *testing.T) {
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM bookings WHERE id=$1) + (SELECT count(*) FROM outbox WHERE aggregate_id=$1)`, second.ID).Scan(&n))
 	require.Zero(t, n, "nothing of the failed write remains")
 }
+
+// A booking whose offer was hard-deleted after the rules were checked is refused as the offer
+// being gone (409 instructor_unavailable), not as malformed input.
+func TestInsertBookingForVanishedOffer(t *testing.T) {
+	f := newFixture(t)
+	start := time.Date(2032, 6, 1, 9, 0, 0, 0, time.UTC)
+	b := &instainstru.Booking{ID: persistence.NewID(), Student: instainstru.Party{ID: f.student},
+		Instructor: instainstru.Party{ID: f.instructor}, InstructorServiceID: persistence.NewID(), ServiceName: "Piano",
+		CategoryName: "Music", Date: instainstru.DateOf(start), StartTime: 9 * 60, EndTime: 10 * 60, Timezone: "UTC",
+		StartsAt: start, EndsAt: start.Add(time.Hour), BlockedUntil: start.Add(time.Hour), DurationMinutes: 60,
+		HourlyRateCents: 6000, TotalPriceCents: 6000, Status: instainstru.BookingConfirmed,
+		LocationType: instainstru.OnlineLocation, CreatedAt: time.Now()}
+	err := db.Store.InsertBooking(context.Background(), b, nil)
+	require.Equal(t, instainstru.CodeInstructorUnavailable, instainstru.ErrorCode(err), "%v", err)
+}
