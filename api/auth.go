@@ -153,7 +153,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 			return err
 		}
 		// Same argon2 cost as a real check, so response time does not reveal unknown emails.
-		VerifyPassword(password, dummyHash)
+		VerifyPassword(password, dummyHash())
 		return errInvalidCredentials
 	}
 	if !VerifyPassword(password, u.PasswordHash) || password != req.Password {

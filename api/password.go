@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -59,11 +60,12 @@ func VerifyPassword(password, encoded string) bool {
 }
 
 // dummyHash is verified against when the email is unknown, so login spends the same argon2 time
-// whether or not the account exists (no user enumeration by timing).
-var dummyHash = func() string {
+// whether or not the account exists (no user enumeration by timing). Computed on first use, not
+// at start-up: commands that never log anyone in (migrate, seed) should not pay for it.
+var dummyHash = sync.OnceValue(func() string {
 	h, err := HashPassword("not-a-real-password-just-for-timing")
 	if err != nil {
 		panic(err)
 	}
 	return h
-}()
+})
