@@ -64,8 +64,9 @@ func securityHeaders(production bool) fiber.Handler {
 	}
 }
 
-// accessLog writes one structured line per request after the error funnel has set the status.
-func accessLog(log *slog.Logger) fiber.Handler {
+// accessLog writes one structured line per request after the error funnel has set the status,
+// and counts the request for monitoring.
+func accessLog(log *slog.Logger, stats *requestStats) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		err := c.Next()
@@ -76,6 +77,8 @@ func accessLog(log *slog.Logger) fiber.Handler {
 			}
 		}
 		status := c.Response().StatusCode()
+		dur := time.Since(start)
+		stats.record(c, status, dur)
 		lvl := slog.LevelInfo
 		if status >= 500 {
 			lvl = slog.LevelError
@@ -84,7 +87,7 @@ func accessLog(log *slog.Logger) fiber.Handler {
 			slog.String("method", c.Method()),
 			slog.String("path", c.Path()),
 			slog.Int("status", status),
-			slog.Duration("dur", time.Since(start)),
+			slog.Duration("dur", dur),
 			// The connection peer: never a client-supplied header (behind trusted proxies the
 			// proxy's address; the limiter works out the client from it).
 			slog.String("peer", c.Context().RemoteIP().String()),

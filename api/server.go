@@ -70,6 +70,10 @@ type Deps struct {
 	// Bookings (writes, through the instructor actors) and BookingReader (reads) enable /bookings.
 	Bookings      instainstru.BookingService
 	BookingReader instainstru.BookingReader
+	// MonitoringKey enables GET /monitoring/stats (MONITORING_API_KEY); StatsSources are the
+	// named counters it reports besides request figures (cache, actors...).
+	MonitoringKey string
+	StatsSources  map[string]func() any
 	// Availability (writes through the instructor actors) enables the instructor's own
 	// /instructors/me/availability and /instructors/me/blackout-dates routes (with Tokens).
 	Availability instainstru.AvailabilityService
@@ -89,6 +93,8 @@ type Server struct {
 	limiter *rateLimiter
 	// publicMemo remembers rendered public availability answers (see renderMemo).
 	publicMemo renderMemo
+	// stats counts requests per route for GET /monitoring/stats.
+	stats *requestStats
 }
 
 // New builds the server and registers every route whose dependencies are present.
@@ -116,7 +122,7 @@ func New(cfg Config, deps Deps) *Server {
 		fcfg.TrustedProxies = cfg.TrustedProxies
 		fcfg.ProxyHeader = fiber.HeaderXForwardedFor
 	}
-	s := &Server{app: fiber.New(fcfg), cfg: cfg, deps: deps, log: deps.Log}
+	s := &Server{app: fiber.New(fcfg), cfg: cfg, deps: deps, log: deps.Log, stats: newRequestStats()}
 	s.routes()
 	return s
 }
@@ -127,7 +133,7 @@ func (s *Server) App() *fiber.App { return s.app }
 func (s *Server) routes() {
 	app := s.app
 	app.Use(requestIDMiddleware())
-	app.Use(accessLog(s.log))
+	app.Use(accessLog(s.log, s.stats))
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		s.log.Error("panic in handler", "request_id", requestID(c), "panic", e)
 	}}))
@@ -157,6 +163,9 @@ func (s *Server) routes() {
 	}
 	if s.deps.Bookings != nil && s.deps.BookingReader != nil && s.deps.Tokens != nil {
 		s.bookingRoutes(v1)
+	}
+	if s.deps.MonitoringKey != "" {
+		s.monitoringRoutes(v1)
 	}
 	if s.deps.Availability != nil && s.deps.Tokens != nil {
 		s.availabilityRoutes(v1)

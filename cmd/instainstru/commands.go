@@ -128,6 +128,11 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		BookingReader: store,
 		Availability:  dir,
 		Public:        cached.Public,
+		MonitoringKey: cfg.MonitoringKey,
+		StatsSources: map[string]func() any{
+			"cache":  func() any { return cacheReport(cache.Stats()) },
+			"actors": func() any { return dir.Stats() },
+		},
 		PublicAvailability: api.PublicAvailabilityConfig{Days: cfg.PublicAvailabilityDays,
 			DetailLevel: cfg.PublicAvailabilityDetailLevel, ShowInstructorName: cfg.PublicAvailabilityShowName},
 	})
@@ -162,6 +167,15 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	dir.Shutdown()
 	log.Info("stopped")
 	return benchErr
+}
+
+// cacheReport adds the hit rate to the cache counters.
+func cacheReport(st persistence.CacheStats) map[string]any {
+	rate := 0.0
+	if n := st.Hits + st.Misses; n > 0 {
+		rate = float64(st.Hits) / float64(n)
+	}
+	return map[string]any{"hit_rate": rate, "counters": st}
 }
 
 func printURLs(cfg *Config, log *slog.Logger, all bool) {
