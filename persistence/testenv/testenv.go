@@ -12,7 +12,9 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -63,6 +65,7 @@ func NewDatabase(label string) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s (run scripts/dev-services.sh): %w", admin, err)
 	}
 	defer conn.Close(ctx)
+	sweepOrphans(ctx, conn, admin)
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 		return nil, fmt.Errorf("create test database: %w", err)
 	}
@@ -84,6 +87,37 @@ func NewDatabase(label string) (*DB, error) {
 	db.Pool = pool
 	db.Store = persistence.NewStore(pool)
 	return db, nil
+}
+
+var orphanName = regexp.MustCompile(`^it_.*_(\d+)_[0-9a-f]{4}$`)
+
+// sweepOrphans drops test databases left by test processes that died before their cleanup ran
+// (a panic, a timeout, a kill). Database names carry the creating process id; only a local server
+// is swept, where that id means something.
+func sweepOrphans(ctx context.Context, conn *pgx.Conn, admin string) {
+	u, err := url.Parse(admin)
+	if err != nil || (u.Hostname() != "127.0.0.1" && u.Hostname() != "localhost" && u.Hostname() != "::1") {
+		return
+	}
+	rows, err := conn.Query(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'it\_%'`)
+	if err != nil {
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		m := orphanName.FindStringSubmatch(n)
+		if m == nil {
+			continue
+		}
+		pid, err := strconv.Atoi(m[1])
+		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue // ours, or its process still runs
+		}
+		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{n}.Sanitize()+" WITH (FORCE)")
+	}
 }
 
 // Close closes the pool and drops the database.
