@@ -227,6 +227,9 @@ func LooksLikeUUID(s string) bool {
 // handed to the database (which refuses NUL and invalid UTF-8 with an error, not a mismatch).
 func PrintableText(s string) bool { return textSafe(s, false) }
 
+// MultilineText is PrintableText that also allows newlines and tabs (notes, descriptions).
+func MultilineText(s string) bool { return textSafe(s, true) }
+
 // InstructorQuery filters and pages the public instructor listing. Service is a catalog service
 // UUID or slug; empty strings and nil prices do not filter. AfterID is the keyset cursor: the
 // last instructor id of the previous page.

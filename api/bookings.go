@@ -105,14 +105,16 @@ func (s *Server) createBooking(c *fiber.Ctx) error {
 	v.Check(instainstru.ValidBookingLocation(loc), "location_type", "must be student_home, instructor_location, neutral or online")
 	meeting, note := deref(in.MeetingLocation), deref(in.StudentNote)
 	v.Check(utf8.RuneCountInString(meeting) <= 500, "meeting_location", "at most 500 characters")
+	v.Check(instainstru.PrintableText(meeting), "meeting_location", "must not contain control characters")
 	v.Check(utf8.RuneCountInString(note) <= 1000, "student_note", "at most 1000 characters")
+	v.Check(instainstru.MultilineText(note), "student_note", "must not contain control characters")
 	if err := v.Err(); err != nil {
 		return err
 	}
 	p := principal(c)
 	var idem *instainstru.IdempotencyKey
 	if key := c.Get("Idempotency-Key"); key != "" {
-		if len(key) > maxIdempotencyKey || !utf8.ValidString(key) {
+		if len(key) > maxIdempotencyKey || !instainstru.PrintableText(key) {
 			return instainstru.Invalid(instainstru.FieldError{Field: "Idempotency-Key", Message: "at most 255 characters"})
 		}
 		h := sha256.Sum256(append([]byte(c.Method()+" "+c.Path()+"\n"), c.Body()...))
@@ -229,6 +231,7 @@ func (s *Server) cancelBooking(c *fiber.Ctx) error {
 	var v instainstru.Validator
 	v.Check(reason != "", "reason", "is required")
 	v.Check(utf8.RuneCountInString(reason) <= 500, "reason", "at most 500 characters")
+	v.Check(instainstru.MultilineText(reason), "reason", "must not contain control characters")
 	if err := v.Err(); err != nil {
 		return err
 	}

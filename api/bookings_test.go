@@ -639,3 +639,69 @@ func TestBookingListFiltersAndCursor(t *testing.T) {
 	// limit above 100 is clamped, not refused.
 	require.Equal(t, 200, e.do("GET", "/api/v1/bookings?limit=100000", nil, bearer(s.Token)...).Status)
 }
+
+// TestBookingBadInput: malformed and hostile requests to the booking endpoints are 4xx
+// problem+json with the stated code, never 5xx, and write nothing.
+func TestBookingBadInput(t *testing.T) {
+	e := newEnv(t)
+	d := dayAhead(14)
+	tc := newTeacher(t, e, 6000, 0, 0, map[instainstru.Date][]instainstru.TimeRange{d: spans("08:00", "20:00")})
+	s := fastUser(t, "student")
+	r := e.do("POST", "/api/v1/bookings", bookBody(tc.Offer, d, "09:00", 60), bearer(s.Token)...)
+	require.Equal(t, 201, r.Status)
+	id := r.Map(t)["id"].(string)
+	with := func(k string, v any) map[string]any {
+		b := bookBody(tc.Offer, d, "12:00", 60)
+		b[k] = v
+		return b
+	}
+	cases := []struct {
+		name, method, path string
+		body               any
+		status             int
+		code               string
+		headers            []string
+	}{
+		{"not JSON", "POST", "/api/v1/bookings", "{nope", 400, "malformed_request", nil},
+		{"empty body", "POST", "/api/v1/bookings", "", 400, "malformed_request", nil},
+		{"array body", "POST", "/api/v1/bookings", "[]", 400, "malformed_request", nil},
+		{"two values", "POST", "/api/v1/bookings", `{"date":"x"} {}`, 400, "malformed_request", nil},
+		{"wrong type", "POST", "/api/v1/bookings", with("duration_minutes", "sixty"), 422, "validation_failed", nil},
+		{"unknown field", "POST", "/api/v1/bookings", with("status", "completed"), 422, "validation_failed", nil},
+		{"bad date", "POST", "/api/v1/bookings", with("date", "2026-02-30"), 422, "validation_failed", nil},
+		{"bad time", "POST", "/api/v1/bookings", with("start_time", "25:00"), 422, "validation_failed", nil},
+		{"24:00 start", "POST", "/api/v1/bookings", with("start_time", "24:00"), 422, "validation_failed", nil},
+		{"negative duration", "POST", "/api/v1/bookings", with("duration_minutes", -60), 422, "validation_failed", nil},
+		{"huge duration", "POST", "/api/v1/bookings", with("duration_minutes", 1<<40), 422, "validation_failed", nil},
+		{"enum outside list", "POST", "/api/v1/bookings", with("location_type", "moon"), 422, "validation_failed", nil},
+		{"malformed offer id", "POST", "/api/v1/bookings", with("instructor_service_id", "'; DROP TABLE bookings;--"), 422, "validation_failed", nil},
+		{"NUL in note", "POST", "/api/v1/bookings", with("student_note", "hi\x00there"), 422, "validation_failed", nil},
+		{"note too long", "POST", "/api/v1/bookings", with("student_note", strings.Repeat("é", 1001)), 422, "validation_failed", nil},
+		{"oversized body", "POST", "/api/v1/bookings", `{"student_note":"` + strings.Repeat("x", 1<<20+10) + `"}`, 413, "payload_too_large", nil},
+		{"idempotency key too long", "POST", "/api/v1/bookings", bookBody(tc.Offer, d, "13:00", 60), 422, "validation_failed", []string{"Idempotency-Key", strings.Repeat("k", 256)}},
+		{"wrong content type", "POST", "/api/v1/bookings", bookBody(tc.Offer, d, "13:00", 60), 415, "unsupported_media_type", []string{"Content-Type", "text/plain"}},
+		{"get malformed id", "GET", "/api/v1/bookings/not-a-uuid", nil, 404, "not_found", nil},
+		{"get unknown id", "GET", "/api/v1/bookings/" + persistence.NewID(), nil, 404, "not_found", nil},
+		{"cancel without reason", "POST", "/api/v1/bookings/" + id + "/cancel", map[string]any{}, 422, "validation_failed", nil},
+		{"cancel reason wrong type", "POST", "/api/v1/bookings/" + id + "/cancel", map[string]any{"reason": 5}, 422, "validation_failed", nil},
+		{"cancel reason control chars", "POST", "/api/v1/bookings/" + id + "/cancel", map[string]any{"reason": "a\x07b"}, 422, "validation_failed", nil},
+		{"cancel malformed id", "POST", "/api/v1/bookings/xyz/cancel", map[string]any{"reason": "x"}, 404, "not_found", nil},
+		{"reschedule bad date", "POST", "/api/v1/bookings/" + id + "/reschedule", map[string]any{"date": "tomorrow", "start_time": "10:00"}, 422, "validation_failed", nil},
+		{"reschedule off grid", "POST", "/api/v1/bookings/" + id + "/reschedule", map[string]any{"date": d.String(), "start_time": "10:07"}, 422, "validation_failed", nil},
+		{"reschedule bad duration", "POST", "/api/v1/bookings/" + id + "/reschedule", map[string]any{"date": d.String(), "start_time": "10:00", "duration_minutes": 7}, 422, "validation_failed", nil},
+		{"list bad limit", "GET", "/api/v1/bookings?limit=-1", nil, 400, "malformed_request", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := append(bearer(s.Token), c.headers...)
+			r := e.do(c.method, c.path, c.body, h...)
+			require.Less(t, r.Status, 500, "%s", r.Body)
+			requireProblem(t, r, c.status, c.code)
+		})
+	}
+	// Nothing was written besides the one booking, and it is still confirmed.
+	var n int
+	require.NoError(t, db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM bookings WHERE student_id=$1`, s.ID).Scan(&n))
+	require.Equal(t, 1, n)
+	require.Equal(t, "confirmed", e.do("GET", "/api/v1/bookings/"+id, nil, bearer(s.Token)...).Map(t)["status"])
+}
