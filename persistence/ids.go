@@ -1,6 +1,10 @@
 package persistence
 
-import "github.com/google/uuid"
+import (
+	"github.com/google/uuid"
+
+	"github.com/instainstru/instainstru"
+)
 
 // NewID returns a UUIDv7 string: random, yet sorting by creation time, which keeps B-tree inserts
 // local and lets cursors order by id.
@@ -8,10 +12,4 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // ValidID reports whether s is a canonical UUID, so a bad path parameter is a 404/422 decided
 // before any query (a malformed uuid would otherwise be a driver error).
-func ValidID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	_, err := uuid.Parse(s)
-	return err == nil
-}
+func ValidID(s string) bool { return instainstru.LooksLikeUUID(s) }
