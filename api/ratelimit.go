@@ -26,11 +26,6 @@ type RateLimitConfig struct {
 	// AuthPerWindow is the budget of login and of registration attempts, per client IP and,
 	// separately, per email address (so a distributed guess at one account is limited too).
 	AuthPerWindow int
-	// StoreTimeout bounds each call to the shared store; past it the local limiter decides.
-	StoreTimeout time.Duration
-	// StoreRetryAfter is how long the shared store is skipped after it failed, so a dead Redis
-	// costs one timeout per interval instead of one per request.
-	StoreRetryAfter time.Duration
 	// SyncInterval is how often hits counted locally under the general budget reach the store.
 	SyncInterval time.Duration
 }
@@ -42,8 +37,6 @@ func DefaultRateLimitConfig() RateLimitConfig {
 		Window:           time.Minute,
 		GeneralPerWindow: 300,
 		AuthPerWindow:    10,
-		StoreTimeout:     50 * time.Millisecond,
-		StoreRetryAfter:  5 * time.Second,
 		SyncInterval:     100 * time.Millisecond,
 	}
 }
@@ -59,12 +52,6 @@ func (r RateLimitConfig) withDefaults() RateLimitConfig {
 	if r.AuthPerWindow <= 0 {
 		r.AuthPerWindow = d.AuthPerWindow
 	}
-	if r.StoreTimeout <= 0 {
-		r.StoreTimeout = d.StoreTimeout
-	}
-	if r.StoreRetryAfter <= 0 {
-		r.StoreRetryAfter = d.StoreRetryAfter
-	}
 	if r.SyncInterval <= 0 {
 		r.SyncInterval = d.SyncInterval
 	}
@@ -75,15 +62,15 @@ func (r RateLimitConfig) withDefaults() RateLimitConfig {
 // larger; when the store errors or is slow the local count alone decides, so a Redis outage
 // neither blocks requests nor lifts the limits (each node then enforces the budget on its own).
 type rateLimiter struct {
-	cfg       RateLimitConfig
-	store     instainstru.RateLimitStore // nil: local only
-	local     *localLimiter
-	log       *slog.Logger
-	downUntil atomic.Int64 // unix nanos until which the store is skipped
-	trusted   []netip.Prefix
-	deferred  *deferredHits
-	stop      chan struct{}
-	closeOnce sync.Once
+	cfg        RateLimitConfig
+	store      instainstru.RateLimitStore // nil: local only
+	local      *localLimiter
+	log        *slog.Logger
+	loggedDown atomic.Int64 // unix nanos of the last "store unavailable" log line
+	trusted    []netip.Prefix
+	deferred   *deferredHits
+	stop       chan struct{}
+	closeOnce  sync.Once
 }
 
 // close stops the background sync (the server's Shutdown calls it).
@@ -134,7 +121,7 @@ func (rl *rateLimiter) allow(ctx context.Context, key string, limit int, exact b
 func (rl *rateLimiter) hit(ctx context.Context, key string, limit int, exact bool) (int64, time.Duration) {
 	now := time.Now()
 	n, reset := rl.local.hit(key, rl.cfg.Window, now)
-	if rl.store == nil || now.UnixNano() < rl.downUntil.Load() {
+	if rl.store == nil {
 		return n, reset
 	}
 	if !exact {
@@ -143,7 +130,7 @@ func (rl *rateLimiter) hit(ctx context.Context, key string, limit int, exact boo
 		}
 	}
 	// This hit plus any deferred ones not yet in the store.
-	sn, sreset, err := rl.storeHit(ctx, key, 1+rl.deferred.take(key))
+	sn, sreset, err := rl.store.Hit(ctx, key, 1+rl.deferred.take(key), rl.cfg.Window)
 	if err != nil {
 		rl.storeDown(err)
 		return n, reset
@@ -155,10 +142,15 @@ func (rl *rateLimiter) hit(ctx context.Context, key string, limit int, exact boo
 	return n, reset
 }
 
+// storeDown logs, at most every 10 s, that the shared store failed: the store itself fails fast
+// (its own timeout and breaker), and meanwhile each process enforces the budgets alone.
 func (rl *rateLimiter) storeDown(err error) {
-	rl.downUntil.Store(time.Now().Add(rl.cfg.StoreRetryAfter).UnixNano())
-	rl.log.Warn("rate limit store unavailable: limiting per process", "err", err,
-		"retry_in", rl.cfg.StoreRetryAfter)
+	now := time.Now().UnixNano()
+	last := rl.loggedDown.Load()
+	if now-last < int64(10*time.Second) || !rl.loggedDown.CompareAndSwap(last, now) {
+		return
+	}
+	rl.log.Warn("rate limit store unavailable: limiting per process", "err", err)
 }
 
 // syncDeferred sends the deferred hits to the store every SyncInterval until stop is closed.
@@ -171,14 +163,10 @@ func (rl *rateLimiter) syncDeferred(stop <-chan struct{}) {
 			return
 		case <-t.C:
 		}
-		if time.Now().UnixNano() < rl.downUntil.Load() {
-			rl.deferred.drop() // the local counts already hold them
-			continue
-		}
 		for key, n := range rl.deferred.takeAll() {
-			sn, sreset, err := rl.storeHit(context.Background(), key, n)
+			sn, sreset, err := rl.store.Hit(context.Background(), key, n, rl.cfg.Window)
 			if err != nil {
-				rl.storeDown(err)
+				rl.storeDown(err) // these hits stay counted locally only
 				break
 			}
 			rl.deferred.learn(key, sn, time.Now().Add(sreset))
@@ -252,14 +240,6 @@ func (d *deferredHits) takeAll() map[string]int64 {
 	return out
 }
 
-func (d *deferredHits) drop() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, k := range d.keys {
-		k.pending = 0
-	}
-}
-
 func (d *deferredHits) learn(key string, shared int64, resetAt time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -269,32 +249,6 @@ func (d *deferredHits) learn(key string, shared int64, resetAt time.Time) {
 		d.keys[key] = k
 	}
 	k.shared, k.resetAt = shared, resetAt
-}
-
-type storeResult struct {
-	n     int64
-	reset time.Duration
-	err   error
-}
-
-// storeHit asks the shared store but waits at most StoreTimeout, whatever the client does with
-// the context (go-redis, unless told otherwise, waits its own read timeout of seconds on a
-// server that accepted the connection and hangs). A late answer is dropped; the circuit in hit
-// keeps such abandoned calls to one per StoreRetryAfter.
-func (rl *rateLimiter) storeHit(ctx context.Context, key string, n int64) (int64, time.Duration, error) {
-	sctx, cancel := context.WithTimeout(ctx, rl.cfg.StoreTimeout)
-	defer cancel()
-	done := make(chan storeResult, 1)
-	go func() {
-		count, reset, err := rl.store.Hit(sctx, key, n, rl.cfg.Window)
-		done <- storeResult{count, reset, err}
-	}()
-	select {
-	case r := <-done:
-		return r.n, r.reset, r.err
-	case <-sctx.Done():
-		return 0, 0, sctx.Err()
-	}
 }
 
 // perIP limits every request through it per client IP under scope.

@@ -153,7 +153,7 @@ func TestRateLimitGeneral(t *testing.T) {
 func TestRateLimitSharedAcrossNodes(t *testing.T) {
 	// Two API nodes on one Redis draw on one budget.
 	rdb, _ := testenv.Redis(t, 1)
-	store := persistence.NewRedisRateLimiter(rdb, "rl:"+persistence.NewID()+":")
+	store := rateStore(t, rdb, "rl:"+persistence.NewID()+":")
 	shared := func(_ *api.Config, d *api.Deps) { d.RateLimits = store }
 	e1 := newEnv(t, authWithLimits(4, 10), shared)
 	e2 := newEnv(t, authWithLimits(4, 10), shared)
@@ -169,7 +169,7 @@ func TestRateLimitFallsBackWhenRedisIsDown(t *testing.T) {
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	t.Cleanup(func() { _ = dead.Close() })
 	e := newEnv(t, authWithLimits(300, 10), func(_ *api.Config, d *api.Deps) {
-		d.RateLimits = persistence.NewRedisRateLimiter(dead, "rl:dead:")
+		d.RateLimits = rateStore(t, dead, "rl:dead:")
 	})
 	a := e.registerFull(t, "student", uniqueEmail("down"))
 
@@ -195,7 +195,7 @@ func TestRateLimitStoreTimeoutIsTight(t *testing.T) {
 	slow := redis.NewClient(&redis.Options{Addr: ln, MaxRetries: -1, ReadTimeout: 10 * time.Second})
 	t.Cleanup(func() { _ = slow.Close() })
 	e := newEnv(t, authWithLimits(300, 10), func(_ *api.Config, d *api.Deps) {
-		d.RateLimits = persistence.NewRedisRateLimiter(slow, "rl:slow:")
+		d.RateLimits = rateStore(t, slow, "rl:slow:")
 	})
 	for i := 0; i < 5; i++ {
 		start := time.Now()
@@ -237,7 +237,7 @@ func TestRateLimitSurvivesRedisDyingMidWindow(t *testing.T) {
 	t.Cleanup(func() { _ = own.Close() })
 
 	e := newEnv(t, authWithLimits(300, 10), func(_ *api.Config, d *api.Deps) {
-		d.RateLimits = persistence.NewRedisRateLimiter(own, "rl:")
+		d.RateLimits = rateStore(t, own, "rl:")
 	})
 	a := e.registerFull(t, "student", uniqueEmail("dies"))
 	for i := 0; i < 4; i++ {
@@ -279,7 +279,7 @@ func (c *countingStore) Hit(ctx context.Context, key string, n int64, window tim
 
 func TestRateLimitGeneralDefersFarFromTheLimit(t *testing.T) {
 	rdb, _ := testenv.Redis(t, 1)
-	store := &countingStore{RateLimitStore: persistence.NewRedisRateLimiter(rdb, "rl:"+persistence.NewID()+":")}
+	store := &countingStore{RateLimitStore: rateStore(t, rdb, "rl:"+persistence.NewID()+":")}
 	e := newEnv(t, authWithLimits(1000, 10), func(_ *api.Config, d *api.Deps) { d.RateLimits = store })
 	const n = 200
 	for i := 0; i < n; i++ {
@@ -288,4 +288,11 @@ func TestRateLimitGeneralDefersFarFromTheLimit(t *testing.T) {
 	require.Less(t, store.calls.Load(), int64(n/4), "far from the limit, requests do not wait for Redis")
 	// Every hit still reaches the shared store, in the background.
 	require.Eventually(t, func() bool { return store.hits.Load() == n }, 3*time.Second, 20*time.Millisecond)
+}
+
+// rateStore is the Redis rate-limit store, closed when the test ends.
+func rateStore(t testing.TB, rdb *redis.Client, prefix string) *persistence.RedisRateLimiter {
+	l := persistence.NewRedisRateLimiter(rdb, prefix)
+	t.Cleanup(func() { _ = l.Close() })
+	return l
 }

@@ -58,7 +58,7 @@ func newEnv(t testing.TB, opts ...func(*api.Config, *api.Deps)) *env {
 		Accounts:        db.Store,
 		Auth:            testAuthConfig(),
 		// Each server counts under its own prefix, so no test inherits another's budget.
-		RateLimits: persistence.NewRedisRateLimiter(rdb, "rl:"+persistence.NewID()+":"),
+		RateLimits: rateStore(t, rdb, "rl:"+persistence.NewID()+":"),
 		// Public availability reads the store directly (cmd may wrap it in a cache).
 		Public:             db.Store,
 		PublicAvailability: api.DefaultPublicAvailabilityConfig(),

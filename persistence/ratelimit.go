@@ -12,15 +12,45 @@ import (
 
 // RedisRateLimiter is the shared rate-limit counter store (instainstru.RateLimitStore): fixed
 // windows in Redis, so every API node draws on one budget per key.
+//
+// It must fail fast, because the limiter sits in front of every request: each call has a 50 ms
+// budget (through a client that honours context deadlines, as the cache's does), and the first
+// failure opens a breaker that skips Redis for 5 s, so a dead or hung Redis costs one timeout
+// per 5 s instead of one per request. The caller then counts in process.
 type RedisRateLimiter struct {
-	rdb    redis.UniversalClient
-	prefix string
+	rdb     *redis.Client
+	own     bool
+	prefix  string
+	timeout time.Duration
+	br      *Breaker
 }
 
+// Rate-limit store defaults: per-call budget and how long Redis is skipped after a failure.
+const (
+	rateLimitCallTimeout = 50 * time.Millisecond
+	rateLimitCoolDown    = 5 * time.Second
+)
+
+// errRateLimitStoreDown is returned while the breaker skips Redis.
+var errRateLimitStoreDown = errors.New("rate limit store skipped after a recent failure")
+
 // NewRedisRateLimiter counts under keys prefix+key (e.g. "rl:"); tests give each server its own
-// prefix so their budgets never meet.
-func NewRedisRateLimiter(rdb redis.UniversalClient, prefix string) *RedisRateLimiter {
-	return &RedisRateLimiter{rdb: rdb, prefix: prefix}
+// prefix so their budgets never meet. Close releases the client it may derive from rdb.
+func NewRedisRateLimiter(rdb *redis.Client, prefix string) *RedisRateLimiter {
+	l := &RedisRateLimiter{rdb: rdb, prefix: prefix, timeout: rateLimitCallTimeout,
+		br: NewBreaker(1, rateLimitCoolDown)}
+	if !rdb.Options().ContextTimeoutEnabled {
+		l.rdb, l.own = redis.NewClient(deadlineOptions(rdb.Options())), true
+	}
+	return l
+}
+
+// Close releases the client the limiter derived, if any.
+func (l *RedisRateLimiter) Close() error {
+	if l.own {
+		return l.rdb.Close()
+	}
+	return nil
 }
 
 // hitScript adds ARGV[2] hits to the window's counter and starts its expiry on the first hits, atomically
@@ -45,7 +75,20 @@ func (l *RedisRateLimiter) Hit(ctx context.Context, key string, n int64, window 
 	if n < 1 {
 		n = 1
 	}
-	res, err := hitScript.Run(ctx, l.rdb, []string{l.prefix + key}, window.Milliseconds(), n).Int64Slice()
+	if !l.br.Allow() {
+		return 0, 0, errRateLimitStoreDown
+	}
+	cctx, cancel := context.WithTimeout(ctx, l.timeout)
+	res, err := hitScript.Run(cctx, l.rdb, []string{l.prefix + key}, window.Milliseconds(), n).Int64Slice()
+	cancel()
+	switch {
+	case err == nil:
+		l.br.Success()
+	case ctx.Err() != nil:
+		l.br.Release() // the caller gave up: says nothing about Redis
+	default:
+		l.br.Failure()
+	}
 	if err != nil {
 		return 0, 0, err
 	}

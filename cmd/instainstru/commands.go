@@ -92,6 +92,8 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	cache := persistence.NewCache(rdb, ccfg)
 	defer cache.Close()
 	cached := persistence.NewCachedStores(cache, store)
+	limits := persistence.NewRedisRateLimiter(rdb, "rl:")
+	defer limits.Close()
 
 	// Every availability and booking write goes through the instructor's actor.
 	dir := actors.NewDirectory(store, actors.Config{
@@ -123,7 +125,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		Accounts:        cached.Accounts,
 		Auth: api.AuthConfig{JWTSecret: []byte(cfg.JWTSecret), AccessTTL: cfg.AccessTokenTTL,
 			RefreshTTL: cfg.RefreshTokenTTL},
-		RateLimits:    persistence.NewRedisRateLimiter(rdb, "rl:"),
+		RateLimits:    limits,
 		Bookings:      dir,
 		BookingReader: store,
 		Availability:  dir,
