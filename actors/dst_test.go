@@ -65,3 +65,17 @@ func TestBookingAcrossClockChanges(t *testing.T) {
 		})
 	}
 }
+
+// A booking years ahead still sees its availability after the actor reloads its calendar.
+func TestFarFutureAvailabilitySurvivesReload(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	far := instainstru.DateOf(time.Now().UTC()).AddDays(5 * 366)
+	require.NoError(t, db.Store.ReplaceAvailability(ctx, f.instructor, map[instainstru.Date][]instainstru.TimeRange{
+		far: {{Start: 9 * 60, End: 12 * 60}}}))
+	dir := actorsDirectory(time.Now) // a fresh directory: the actor loads from the database
+	defer dir.Shutdown()
+	_, _, err := dir.Book(ctx, &instainstru.BookLessonRequest{StudentID: student(t), InstructorServiceID: f.offer,
+		Date: far, StartTime: 10 * 60, DurationMinutes: 60, LocationType: instainstru.OnlineLocation}, nil)
+	require.NoError(t, err)
+}

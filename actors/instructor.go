@@ -17,6 +17,9 @@ import (
 // patternMaxDays bounds apply-pattern (API.md: at most 366 days).
 const patternMaxDays = 366
 
+// lastDate is the latest date a calendar can hold.
+var lastDate = instainstru.Date{Year: 9999, Month: 12, Day: 31}
+
 // InstructorActor owns one instructor's calendar: it is the only writer of that instructor's
 // availability and bookings, keeps the instructor's future availability and confirmed bookings in
 // memory (loaded from PostgreSQL on its first message, reloaded after a restart), and checks every
@@ -144,7 +147,9 @@ func (a *InstructorActor) load(ctx context.Context) error {
 	}
 	now := a.dir.cfg.Now()
 	today := instainstru.DateOf(now.In(loc))
-	avail, err := a.dir.store.AvailabilityBetween(ctx, a.id, today.AddDays(-1), today.AddDays(3*366))
+	// Everything from yesterday on: writes may reach any future date, and after a reload the
+	// calendar must still know them (an instructor's future is a few thousand rows at most).
+	avail, err := a.dir.store.AvailabilityBetween(ctx, a.id, today.AddDays(-1), lastDate)
 	if err != nil {
 		return err
 	}
