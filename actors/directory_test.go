@@ -183,19 +183,26 @@ func TestFloodedInstructorGetsFastRejections(t *testing.T) {
 
 func TestAskTimeoutIsUnavailable(t *testing.T) {
 	f := newFixture(t)
-	dir := actors.NewDirectory(blockingStore{db.Store}, actors.Config{Log: quiet, AskTimeout: 100 * time.Millisecond})
+	const ask = 100 * time.Millisecond
+	dir := actors.NewDirectory(blockingStore{db.Store, 3 * ask}, actors.Config{Log: quiet, AskTimeout: ask})
 	defer dir.Shutdown()
 	idem := &persistence.Idempotency{UserID: student(t), Key: "k", RequestHash: []byte("h")}
+	t0 := time.Now()
 	_, _, err := dir.Book(context.Background(), f.req(idem.UserID, 9*60), idem)
 	require.Equal(t, instainstru.CodeUnavailable, instainstru.ErrorCode(err))
+	require.Less(t, time.Since(t0), 3*ask, "answered at the ask timeout, not when the store returned")
 }
 
-// blockingStore holds the actor longer than the ask timeout.
-type blockingStore struct{ actors.Store }
+// blockingStore holds the actor longer than the ask timeout, whatever its context says (a store
+// stuck in a call), so the caller's answer can only come from the directory's own timeout.
+type blockingStore struct {
+	actors.Store
+	hold time.Duration
+}
 
 func (b blockingStore) IdempotentReplay(ctx context.Context, idem *persistence.Idempotency) (*instainstru.Booking, error) {
-	<-ctx.Done() // the actor's own deadline (the ask timeout) ends the wait
-	return nil, ctx.Err()
+	time.Sleep(b.hold)
+	return b.Store.IdempotentReplay(ctx, idem)
 }
 
 func actorsDirectory(now func() time.Time) *actors.Directory {

@@ -2,7 +2,6 @@ package actors
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -103,25 +102,10 @@ func (a *InstructorActor) handle(actx actor.Context, msg deadlined) {
 	default:
 		reply = errorReply(msg, instainstru.Internal(fmt.Errorf("unknown message %T", msg)))
 	}
-	switch r := reply.(type) {
-	case *bookingResponse:
-		r.err = definite(r.err)
-	case *availabilityResponse:
-		r.err = definite(r.err)
-	}
 	if changed && a.dir.cfg.OnChange != nil {
 		a.dir.cfg.OnChange(ctx, a.id)
 	}
 	actx.Respond(reply)
-}
-
-// definite turns a deadline or cancellation that escaped as a bare context error into the
-// unavailable answer the caller would have got from its own timeout.
-func definite(err error) error {
-	if err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) && instainstru.ErrorCode(err) == instainstru.CodeInternal {
-		return &instainstru.Error{Code: instainstru.CodeUnavailable, Message: "the request ran out of time; retry", RetryAfter: time.Second, Cause: err}
-	}
-	return err
 }
 
 func errorReply(msg any, err error) any {

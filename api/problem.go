@@ -41,15 +41,19 @@ var statusOf = map[instainstru.Code]int{
 	instainstru.CodeInvalidLocalTime:      fiber.StatusUnprocessableEntity,
 	instainstru.CodeIdempotencyKeyReused:  fiber.StatusUnprocessableEntity,
 	instainstru.CodeInvalidTransition:     fiber.StatusConflict,
+	codeMethodNotAllowed:                  fiber.StatusMethodNotAllowed,
+	codeHeadersTooLarge:                   fiber.StatusRequestHeaderFieldsTooLarge,
+	codeRequestTimeout:                    fiber.StatusRequestTimeout,
+	codeUnsupportedMediaType:              fiber.StatusUnsupportedMediaType,
 }
 
-// HTTPStatus returns the status a domain error code is answered with.
-func HTTPStatus(code instainstru.Code) int {
-	if s, ok := statusOf[code]; ok {
-		return s
-	}
-	return fiber.StatusInternalServerError
-}
+// Codes of the HTTP layer itself (the framework's own refusals), beside the domain's.
+const (
+	codeMethodNotAllowed     instainstru.Code = "method_not_allowed"
+	codeHeadersTooLarge      instainstru.Code = "headers_too_large"
+	codeRequestTimeout       instainstru.Code = "request_timeout"
+	codeUnsupportedMediaType instainstru.Code = "unsupported_media_type"
+)
 
 // Problem is an RFC 9457 problem details body with the API's stable code.
 type Problem struct {
@@ -70,7 +74,7 @@ type ProblemField struct {
 
 const problemBase = "https://instainstru.dev/problems/"
 
-// fiberCodes maps the framework's own errors (unknown route, body too large...) to our codes.
+// fromFiberError maps the framework's own errors (unknown route, body too large...) to our codes.
 func fromFiberError(fe *fiber.Error) *instainstru.Error {
 	switch fe.Code {
 	case fiber.StatusNotFound:
@@ -78,25 +82,18 @@ func fromFiberError(fe *fiber.Error) *instainstru.Error {
 	case fiber.StatusRequestEntityTooLarge:
 		return &instainstru.Error{Code: instainstru.CodeTooLarge, Message: "the request body is larger than the 1 MiB limit"}
 	case fiber.StatusMethodNotAllowed:
-		return &instainstru.Error{Code: "method_not_allowed", Message: "method not allowed"}
+		return &instainstru.Error{Code: codeMethodNotAllowed, Message: "method not allowed"}
 	case fiber.StatusRequestHeaderFieldsTooLarge:
-		return &instainstru.Error{Code: "headers_too_large", Message: "request headers too large"}
+		return &instainstru.Error{Code: codeHeadersTooLarge, Message: "request headers too large"}
 	case fiber.StatusRequestTimeout:
-		return &instainstru.Error{Code: "request_timeout", Message: "the request took too long to arrive"}
+		return &instainstru.Error{Code: codeRequestTimeout, Message: "the request took too long to arrive"}
 	case fiber.StatusUnsupportedMediaType:
-		return &instainstru.Error{Code: "unsupported_media_type", Message: fe.Message}
+		return &instainstru.Error{Code: codeUnsupportedMediaType, Message: fe.Message}
 	}
 	if fe.Code >= 400 && fe.Code < 500 {
 		return &instainstru.Error{Code: instainstru.CodeMalformed, Message: fe.Message}
 	}
 	return instainstru.Internal(fe)
-}
-
-var extraStatus = map[instainstru.Code]int{
-	"method_not_allowed":     fiber.StatusMethodNotAllowed,
-	"headers_too_large":      fiber.StatusRequestHeaderFieldsTooLarge,
-	"request_timeout":        fiber.StatusRequestTimeout,
-	"unsupported_media_type": fiber.StatusUnsupportedMediaType,
 }
 
 // errorHandler is the error funnel: every error a handler or middleware returns becomes a
@@ -115,11 +112,7 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		}
 		status, ok := statusOf[de.Code]
 		if !ok {
-			if s, ok2 := extraStatus[de.Code]; ok2 {
-				status = s
-			} else {
-				status = fiber.StatusInternalServerError
-			}
+			status = fiber.StatusInternalServerError
 		}
 		if status >= 500 {
 			log.Error("request failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(),

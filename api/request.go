@@ -24,7 +24,7 @@ func decodeJSON(c *fiber.Ctx, dst any) error {
 	}
 	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
 	if ct != "" && !strings.HasPrefix(ct, "application/json") && !strings.HasSuffix(strings.SplitN(ct, ";", 2)[0], "+json") {
-		return &instainstru.Error{Code: "unsupported_media_type", Message: "send the body as application/json"}
+		return &instainstru.Error{Code: codeUnsupportedMediaType, Message: "send the body as application/json"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

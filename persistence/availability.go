@@ -69,7 +69,7 @@ func (s *Store) ReplaceAvailability(ctx context.Context, instructorID string, da
 	if len(days) == 0 {
 		return nil
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.inTx(ctx, "availability", func(tx pgx.Tx) error {
 		return replaceDays(ctx, tx, instructorID, days)
 	})
 }
@@ -125,7 +125,7 @@ func (s *Store) Blackouts(ctx context.Context, instructorID string, from instain
 // AddBlackout records a blackout date and clears that date's availability in one transaction.
 // Adding an existing date updates its reason.
 func (s *Store) AddBlackout(ctx context.Context, instructorID string, b instainstru.BlackoutDate) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.inTx(ctx, "blackout date", func(tx pgx.Tx) error {
 		const q = `INSERT INTO blackout_dates (instructor_id, blackout_date, reason) VALUES ($1, $2, $3)
 			ON CONFLICT (instructor_id, blackout_date) DO UPDATE SET reason = EXCLUDED.reason`
 		if _, err := tx.Exec(ctx, q, instructorID, b.Date.Time(), b.Reason); err != nil {

@@ -229,7 +229,7 @@ const insertIdempotencySQL = `INSERT INTO idempotency_keys (user_id, key, reques
 // RescheduleBooking cancels old (reason "rescheduled") and inserts its replacement in one
 // transaction: if the new booking cannot be confirmed, the old one stays confirmed.
 func (s *Store) RescheduleBooking(ctx context.Context, old, replacement *instainstru.Booking) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.inTx(ctx, "booking", func(tx pgx.Tx) error {
 		if err := execCancel(ctx, tx, old); err != nil {
 			return err
 		}
@@ -256,7 +256,7 @@ func execCancel(ctx context.Context, tx pgx.Tx, b *instainstru.Booking) error {
 
 // CancelBooking stores a cancellation (fields already set on b) with its outbox rows.
 func (s *Store) CancelBooking(ctx context.Context, b *instainstru.Booking) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.inTx(ctx, "booking", func(tx pgx.Tx) error {
 		if err := execCancel(ctx, tx, b); err != nil {
 			return err
 		}

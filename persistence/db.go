@@ -29,9 +29,6 @@ type Store struct {
 // NewStore wraps an open pool.
 func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
 
-// Pool exposes the pool to the wiring code (health checks, shutdown).
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
-
 // Open connects a pool. Migrations must have run first: pgvector's type registration in
 // AfterConnect fails until the vector extension exists in the database.
 func Open(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
@@ -132,6 +129,12 @@ func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// inTx runs fn in a transaction and translates whatever fails, including BEGIN and COMMIT
+// themselves (a deadline there is unavailable, not internal).
+func (s *Store) inTx(ctx context.Context, what string, fn func(pgx.Tx) error) error {
+	return translate(pgx.BeginFunc(ctx, s.pool, fn), what)
+}
 
 // translate maps driver errors to domain errors: no rows → not_found, unique and exclusion
 // violations → conflict (callers refine the code by constraint name), CHECK/FK → validation.

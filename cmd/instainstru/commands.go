@@ -56,8 +56,7 @@ func cmdSeed(ctx context.Context, cfg *Config, log *slog.Logger, demo bool) erro
 type serveMode int
 
 const (
-	modeServe serveMode = iota // serve until a signal
-	modeAll                    // the same, after migrate and seed (dev)
+	modeServe serveMode = iota // serve until a signal (serve, and all after migrate and seed)
 	modeBench                  // measure the HTTP paths on loopback, then stop
 )
 
@@ -152,7 +151,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	if mode == modeBench {
 		benchErr = benchAvailability(ctx, ln)
 	} else {
-		printURLs(cfg, log, mode == modeAll)
+		printURLs(cfg, log)
 		select {
 		case err := <-errc:
 			return err
@@ -180,7 +179,7 @@ func cacheReport(st persistence.CacheStats) map[string]any {
 	return map[string]any{"hit_rate": rate, "counters": st}
 }
 
-func printURLs(cfg *Config, log *slog.Logger, all bool) {
+func printURLs(cfg *Config, log *slog.Logger) {
 	base := "http://" + cfg.HTTPAddr
 	log.Info("InstaInstru is up",
 		"api", base+"/api/v1",
@@ -192,5 +191,4 @@ func printURLs(cfg *Config, log *slog.Logger, all bool) {
 	)
 	fmt.Printf("\n  InstaInstru API      %s/api/v1\n  Health / readiness   %s/healthz  %s/readyz\n  Try                  curl %s/api/v1/catalog/categories\n\n",
 		base, base, base, base)
-	_ = all
 }

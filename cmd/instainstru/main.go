@@ -71,7 +71,7 @@ func run(args []string) error {
 		if err := cmdSeed(ctx, cfg, log, true); err != nil {
 			return err
 		}
-		return cmdServe(ctx, cfg, log, modeAll)
+		return cmdServe(ctx, cfg, log, modeServe)
 	}
 	return errors.New("unknown command " + args[0] + "\n\n" + usage)
 }
