@@ -83,6 +83,9 @@ func accessLog(log *slog.Logger, stats *requestStats) fiber.Handler {
 		if status >= 500 {
 			lvl = slog.LevelError
 		}
+		if !log.Enabled(c.UserContext(), lvl) {
+			return nil // nothing to format when the line would be dropped
+		}
 		log.LogAttrs(c.UserContext(), lvl, "http",
 			slog.String("method", c.Method()),
 			slog.String("path", c.Path()),
