@@ -99,7 +99,13 @@ type BookingFilter struct {
 	From     *Date
 	To       *Date
 	Limit    int
-	Cursor   string
+	After    *BookingPosition // keyset position: list bookings after this one
+}
+
+// BookingPosition is a place in a booking list ordered by (StartsAt, ID).
+type BookingPosition struct {
+	StartsAt time.Time
+	ID       string
 }
 
 // IdempotencyKey is a client's Idempotency-Key for a write and the hash of the request it came with.
@@ -112,7 +118,8 @@ type IdempotencyKey struct {
 // BookingReader is every booking read; reads never queue behind an instructor's writes.
 type BookingReader interface {
 	BookingByID(ctx context.Context, id string) (*Booking, error)
-	ListBookings(ctx context.Context, f BookingFilter) ([]Booking, string, error)
+	// ListBookings returns a page and, when more follow, the position of its last booking.
+	ListBookings(ctx context.Context, f BookingFilter) ([]Booking, *BookingPosition, error)
 }
 
 // BookingService is every booking write. Writes for one instructor are serialized by

@@ -169,7 +169,17 @@ func (s *Server) listBookings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := instainstru.BookingFilter{UserID: p.UserID, Role: p.Role, Limit: limit, Cursor: c.Query("cursor")}
+	f := instainstru.BookingFilter{UserID: p.UserID, Role: p.Role, Limit: limit}
+	if raw := c.Query("cursor"); raw != "" {
+		var cur bookingCursor
+		if err := decodeCursor(raw, &cur); err != nil {
+			return err
+		}
+		if !instainstru.LooksLikeUUID(cur.ID) {
+			return errBadCursor()
+		}
+		f.After = &instainstru.BookingPosition{StartsAt: cur.At, ID: cur.ID}
+	}
 	var v instainstru.Validator
 	if st := c.Query("status"); st != "" {
 		switch instainstru.BookingStatus(st) {
@@ -215,7 +225,17 @@ func (s *Server) listBookings(c *fiber.Ctx) error {
 	for i := range items {
 		out = append(out, bookingDTO(&items[i]))
 	}
-	return c.JSON(newPage(out, next))
+	cursor := ""
+	if next != nil {
+		cursor = encodeCursor(bookingCursor{At: next.StartsAt, ID: next.ID})
+	}
+	return c.JSON(newPage(out, cursor))
+}
+
+// bookingCursor is the JSON inside the cursor of GET /bookings: the last (starts_at, id).
+type bookingCursor struct {
+	At time.Time `json:"t"`
+	ID string    `json:"i"`
 }
 
 type cancelBookingRequest struct {

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -134,13 +132,7 @@ func encodeServiceCursor(c *instainstru.ServiceCursor) string {
 	if c == nil {
 		return ""
 	}
-	raw, _ := json.Marshal(serviceCursor{Rank: c.Rank, Order: c.Order, ID: c.ID})
-	return base64.RawURLEncoding.EncodeToString(raw)
-}
-
-func errBadCursor() error {
-	return &instainstru.Error{Code: instainstru.CodeMalformed, Message: "cursor is not a cursor this API issued",
-		Fields: []instainstru.FieldError{{Field: "cursor", Message: "is malformed"}}}
+	return encodeCursor(serviceCursor{Rank: c.Rank, Order: c.Order, ID: c.ID})
 }
 
 // decodeServiceCursor reads a cursor of encodeServiceCursor; anything else is 400.
@@ -148,14 +140,11 @@ func decodeServiceCursor(raw string) (*instainstru.ServiceCursor, error) {
 	if raw == "" {
 		return nil, nil
 	}
-	data, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil {
-		return nil, errBadCursor()
-	}
 	var c serviceCursor
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil || !instainstru.LooksLikeUUID(c.ID) || c.Rank < 0 || c.Rank > 3 {
+	if err := decodeCursor(raw, &c); err != nil {
+		return nil, err
+	}
+	if !instainstru.LooksLikeUUID(c.ID) || c.Rank < 0 || c.Rank > 3 {
 		return nil, errBadCursor()
 	}
 	return &instainstru.ServiceCursor{Rank: c.Rank, Order: c.Order, ID: c.ID}, nil

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/base64"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -140,22 +139,30 @@ func (s *Server) instructorRoutes(r fiber.Router) {
 	r.Get("/instructors/:id", s.getInstructor)
 }
 
+// instructorCursor is the JSON inside the cursor of GET /instructors: the last instructor id.
+type instructorCursor struct {
+	ID string `json:"i"`
+}
+
 func encodeInstructorCursor(afterID string) string {
 	if afterID == "" {
 		return ""
 	}
-	return base64.RawURLEncoding.EncodeToString([]byte(afterID))
+	return encodeCursor(instructorCursor{ID: afterID})
 }
 
 func decodeInstructorCursor(raw string) (string, error) {
 	if raw == "" {
 		return "", nil
 	}
-	data, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil || !instainstru.LooksLikeUUID(string(data)) {
+	var c instructorCursor
+	if err := decodeCursor(raw, &c); err != nil {
+		return "", err
+	}
+	if !instainstru.LooksLikeUUID(c.ID) {
 		return "", errBadCursor()
 	}
-	return string(data), nil
+	return c.ID, nil
 }
 
 // listInstructors is GET /instructors: active instructors with an active offer matching every

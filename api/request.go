@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -110,4 +111,32 @@ func newPage[T any](items []T, next string) Page[T] {
 		p.NextCursor = &next
 	}
 	return p
+}
+
+// Cursors are opaque to clients: base64url of a small JSON object. decodeCursor is strict (one
+// object, no unknown fields), so anything the API did not issue is a 400, never a query.
+func encodeCursor(v any) string {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "" // a cursor struct always marshals; an empty cursor just ends the list
+	}
+	return base64.RawURLEncoding.EncodeToString(raw)
+}
+
+func decodeCursor(raw string, v any) error {
+	data, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil {
+		return errBadCursor()
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errBadCursor()
+	}
+	return nil
+}
+
+func errBadCursor() error {
+	return &instainstru.Error{Code: instainstru.CodeMalformed, Message: "cursor is not a cursor this API issued",
+		Fields: []instainstru.FieldError{{Field: "cursor", Message: "is malformed"}}}
 }

@@ -2,7 +2,6 @@ package persistence
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -317,16 +316,10 @@ func (s *Store) BookingByID(ctx context.Context, id string) (*instainstru.Bookin
 	return b, nil
 }
 
-// bookingCursor is the keyset position of a booking list: (starts_at, id).
-type bookingCursor struct {
-	At time.Time `json:"t"`
-	ID string    `json:"i"`
-}
-
 // ListBookings returns the caller's own bookings (as student or instructor), filtered, in
-// starts_at order (ascending for upcoming lists and by default; descending for past ones), with
-// an opaque keyset cursor.
-func (s *Store) ListBookings(ctx context.Context, f instainstru.BookingFilter) ([]instainstru.Booking, string, error) {
+// starts_at order (ascending for upcoming lists and by default; descending for past ones), keyset
+// paged by (starts_at, id).
+func (s *Store) ListBookings(ctx context.Context, f instainstru.BookingFilter) ([]instainstru.Booking, *instainstru.BookingPosition, error) {
 	var where []string
 	args := []any{f.UserID}
 	if f.Role == instainstru.RoleInstructor {
@@ -356,13 +349,8 @@ func (s *Store) ListBookings(ctx context.Context, f instainstru.BookingFilter) (
 	if f.To != nil {
 		add("b.booking_date <= ?", f.To.Time())
 	}
-	if f.Cursor != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
-		var c bookingCursor
-		if err != nil || json.Unmarshal(raw, &c) != nil || !ValidID(c.ID) {
-			return nil, "", &instainstru.Error{Code: instainstru.CodeMalformed, Message: "cursor is not valid"}
-		}
-		args = append(args, c.At, c.ID)
+	if f.After != nil {
+		args = append(args, f.After.StartsAt, f.After.ID)
 		op := ">"
 		if desc {
 			op = "<"
@@ -381,28 +369,26 @@ func (s *Store) ListBookings(ctx context.Context, f instainstru.BookingFilter) (
 		` ORDER BY ` + order + fmt.Sprintf(` LIMIT %d`, limit+1)
 	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
-		return nil, "", translate(err, "bookings")
+		return nil, nil, translate(err, "bookings")
 	}
 	defer rows.Close()
 	var out []instainstru.Booking
 	for rows.Next() {
 		b, err := scanBooking(rows)
 		if err != nil {
-			return nil, "", translate(err, "bookings")
+			return nil, nil, translate(err, "bookings")
 		}
 		out = append(out, *b)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, "", translate(err, "bookings")
+		return nil, nil, translate(err, "bookings")
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[len(out)-1]
-		raw, _ := json.Marshal(bookingCursor{At: last.StartsAt, ID: last.ID})
-		next = base64.RawURLEncoding.EncodeToString(raw)
+	if len(out) <= limit {
+		return out, nil, nil
 	}
-	return out, next, nil
+	out = out[:limit]
+	last := out[len(out)-1]
+	return out, &instainstru.BookingPosition{StartsAt: last.StartsAt, ID: last.ID}, nil
 }
 
 // BookingInstructor returns the instructor of a booking, to route a write to that instructor's actor.
