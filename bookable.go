@@ -14,10 +14,11 @@ import (
 // ("the rug") minus confirmed bookings widened by the instructor's current buffer, minus the past
 // and the minimum-advance window, in the instructor's zone.
 //
-// The computation is written to agree exactly with the booking rules the instructor's actor
-// applies (resolveLesson and checkSlot in actors): every lesson that starts on the 15-minute grid,
-// lasts a multiple of 15 minutes and lies inside one listed range is accepted by those rules at
-// the instant the ranges were computed, and no accepted lesson lies outside the listed ranges.
+// The computation agrees exactly with the rulebook (ResolveLesson and Calendar.CheckLesson in
+// calendar.go), which it shares its primitives with: every lesson that starts on the 15-minute
+// grid, lasts a multiple of 15 minutes and lies inside one listed range is accepted by those rules
+// at the instant the ranges were computed, and no accepted lesson lies outside the listed ranges
+// (TestBookableAgreesWithBookingRules checks it on random calendars and every DST date).
 // Lessons that cross a daylight-saving change are refused by the rules (wall clock and elapsed
 // time would disagree), so the ranges of such a date stop short of the change.
 
@@ -99,12 +100,13 @@ func (c *PublicCalendar) Bookable(now time.Time, from, to Date) ([]BookableDay, 
 	if err != nil {
 		return nil, Internal(fmt.Errorf("instructor %s has unknown zone %q", c.InstructorID, c.Timezone))
 	}
-	avail := make(map[Date][]TimeRange, len(c.Availability))
+	cal := Calendar{Loc: loc, Availability: make(map[Date][]TimeRange, len(c.Availability)),
+		Blackouts: make(map[Date]bool, len(c.Blackouts)), Bookings: c.Bookings}
 	for _, d := range c.Availability {
-		avail[d.Date] = append(avail[d.Date], d.Ranges...)
+		cal.Availability[d.Date] = append(cal.Availability[d.Date], d.Ranges...)
 	}
 	for _, b := range c.Blackouts {
-		delete(avail, b)
+		cal.Blackouts[b] = true
 	}
 	rules := BookingRules{
 		Now:        now,
@@ -113,7 +115,7 @@ func (c *PublicCalendar) Bookable(now time.Time, from, to Date) ([]BookableDay, 
 	}
 	out := make([]BookableDay, 0, from.DaysUntil(to)+1)
 	for d := from; !d.After(to); d = d.AddDays(1) {
-		out = append(out, BookableDay{Date: d, Ranges: BookableRanges(d, avail[d], c.Bookings, loc, rules)})
+		out = append(out, BookableDay{Date: d, Ranges: cal.Bookable(d, rules)})
 	}
 	return out, nil
 }
@@ -139,11 +141,7 @@ func BookableRanges(d Date, avail []TimeRange, bookings []BookedSpan, loc *time.
 		return out
 	}
 	avail = NormalizeRanges(avail)
-	// The earliest instant a lesson may start: strictly after now, and not before now+advance.
-	earliest := rules.Now.Add(time.Nanosecond)
-	if rules.MinAdvance > 0 {
-		earliest = rules.Now.Add(rules.MinAdvance)
-	}
+	earliest := rules.earliestStart()
 	for _, run := range clockRuns(d, loc) {
 		base := clipRanges(avail, run.Start, run.End)
 		if len(base) == 0 {
@@ -156,7 +154,7 @@ func BookableRanges(d Date, avail []TimeRange, bookings []BookedSpan, loc *time.
 			cuts = append(cuts, TimeRange{run.Start, first})
 		}
 		for _, b := range bookings {
-			lo, hi := b.StartsAt.Add(-rules.Buffer), b.EndsAt.Add(rules.Buffer)
+			lo, hi := rules.blocks(b)
 			if !lo.Before(runEnd) || !hi.After(run.At) {
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -174,71 +175,33 @@ func TestBookableRanges(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got := BookableRanges(date(t, c.date), ranges(t, c.avail...), c.bookings, c.loc,
-				BookingRules{Now: c.now, MinAdvance: c.advance, Buffer: time.Duration(c.buffer) * time.Minute})
+			d := date(t, c.date)
+			rules := BookingRules{Now: c.now, MinAdvance: c.advance, Buffer: time.Duration(c.buffer) * time.Minute}
+			got := BookableRanges(d, ranges(t, c.avail...), c.bookings, c.loc, rules)
 			require.Equal(t, ranges(t, c.want...), got)
 			// Whatever the case, every listed lesson passes the booking rules and no other does.
-			requireAgreesWithRules(t, date(t, c.date), ranges(t, c.avail...), c.bookings, c.loc,
-				BookingRules{Now: c.now, MinAdvance: c.advance, Buffer: time.Duration(c.buffer) * time.Minute}, got)
+			cal := &Calendar{Loc: c.loc, Availability: map[Date][]TimeRange{d: NormalizeRanges(ranges(t, c.avail...))}, Bookings: c.bookings}
+			requireAgreesWithRules(t, d, cal, rules, got)
 		})
 	}
 }
 
-// rulesAccept applies the booking rules of actors.InstructorActor (resolveLesson, then checkSlot's
-// advance, availability and conflict checks) to one lesson, as the reference the public ranges
-// must agree with.
-func rulesAccept(d Date, start Minute, duration int, avail []TimeRange, bookings []BookedSpan, loc *time.Location, r BookingRules) bool {
-	end := start + Minute(duration)
-	if end > EndOfDay {
-		return false
-	}
-	startsAt, err := ResolveLocal(d, start, loc)
-	if err != nil {
-		return false
-	}
-	endsAt := startsAt.Add(time.Duration(duration) * time.Minute)
-	ed, em := LocalMinute(endsAt, loc)
-	if !(ed == d && em == end) && !(end == EndOfDay && ed == d.AddDays(1) && em == 0) {
-		return false
-	}
-	if !startsAt.After(r.Now) || startsAt.Before(r.Now.Add(r.MinAdvance)) {
-		return false
-	}
-	inside := false
-	for _, a := range avail {
-		if a.Contains(TimeRange{start, end}) {
-			inside = true
-		}
-	}
-	if !inside {
-		return false
-	}
-	for _, s := range bookings {
-		if startsAt.Before(s.EndsAt.Add(r.Buffer)) && s.StartsAt.Before(endsAt.Add(r.Buffer)) {
-			return false
-		}
-	}
-	return true
-}
-
 // requireAgreesWithRules checks every grid lesson of every allowed duration on d: it lies inside
-// one of got exactly when the booking rules accept it.
-func requireAgreesWithRules(t testing.TB, d Date, avail []TimeRange, bookings []BookedSpan, loc *time.Location, r BookingRules, got []TimeRange) {
+// one of got exactly when the rulebook (ResolveLesson, then Calendar.CheckLesson) accepts it.
+func requireAgreesWithRules(t testing.TB, d Date, cal *Calendar, r BookingRules, got []TimeRange) {
 	t.Helper()
-	avail = NormalizeRanges(avail)
 	for start := Minute(0); start < EndOfDay; start += DurationGrid {
 		for dur := MinDuration; dur <= MaxDuration && start+Minute(dur) <= EndOfDay; dur += DurationGrid {
-			want := rulesAccept(d, start, dur, avail, bookings, loc, r)
-			listed := false
-			for _, g := range got {
-				if g.Contains(TimeRange{start, start + Minute(dur)}) {
-					listed = true
-				}
+			l, err := ResolveLesson(d, start, dur, cal.Loc)
+			if err == nil {
+				err = cal.CheckLesson(l, r)
 			}
+			want := err == nil
+			listed := slices.ContainsFunc(got, func(g TimeRange) bool { return g.Contains(TimeRange{start, start + Minute(dur)}) })
 			if want != listed {
 				require.Failf(t, "public ranges disagree with the booking rules",
-					"%s %s %s +%d min: rules accept=%v, listed=%v (ranges %v, avail %v, now %s, advance %s, buffer %s, bookings %v)",
-					loc, d, start, dur, want, listed, got, avail, r.Now.In(loc), r.MinAdvance, r.Buffer, bookings)
+					"%s %s %s +%d min: rules say %v, listed=%v (ranges %v, avail %v, blackout %v, now %s, advance %s, buffer %s, bookings %v)",
+					cal.Loc, d, start, dur, err, listed, got, cal.Availability[d], cal.Blackouts[d], r.Now.In(cal.Loc), r.MinAdvance, r.Buffer, cal.Bookings)
 			}
 		}
 	}
@@ -287,15 +250,17 @@ func TestBookableAgreesWithBookingRules(t *testing.T) {
 		}
 		for _, d := range dates {
 			for trial := 0; trial < 3; trial++ {
-				avail, bookings, rules := randomDay(rng, d, loc)
-				got := BookableRanges(d, avail, bookings, loc, rules)
-				requireAgreesWithRules(t, d, avail, bookings, loc, rules, got)
+				cal, rules := randomDay(rng, d, loc)
+				got := cal.Bookable(d, rules)
+				requireAgreesWithRules(t, d, cal, rules, got)
 			}
 		}
 	}
 }
 
-func randomDay(rng *rand.Rand, d Date, loc *time.Location) ([]TimeRange, []BookedSpan, BookingRules) {
+// randomDay is a random calendar around date d: availability (sometimes the whole day), bookings
+// from before the date to after it, sometimes a blackout, and random rules.
+func randomDay(rng *rand.Rand, d Date, loc *time.Location) (*Calendar, BookingRules) {
 	var avail []TimeRange
 	if rng.IntN(3) == 0 {
 		avail = []TimeRange{{0, EndOfDay}}
@@ -325,7 +290,11 @@ func randomDay(rng *rand.Rand, d Date, loc *time.Location) ([]TimeRange, []Booke
 		MinAdvance: advances[rng.IntN(len(advances))],
 		Buffer:     time.Duration(rng.IntN(121)) * time.Minute,
 	}
-	return avail, bookings, rules
+	cal := &Calendar{Loc: loc, Availability: map[Date][]TimeRange{d: NormalizeRanges(avail)}, Bookings: bookings}
+	if rng.IntN(8) == 0 {
+		cal.Blackouts = map[Date]bool{d: true}
+	}
+	return cal, rules
 }
 
 // TestClockRunsFastPathMatchesCells: the one-run shortcut for ordinary dates gives what the

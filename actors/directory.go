@@ -21,21 +21,21 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/instainstru/instainstru"
-	"github.com/instainstru/instainstru/persistence"
 )
 
-// Store is the persistence an instructor's actor needs; *persistence.Store implements it.
+// Store is the persistence an instructor's actor needs, in the domain's types (*persistence.Store
+// implements it; actors never imports persistence).
 type Store interface {
-	InstructorClock(ctx context.Context, instructorID string) (*persistence.InstructorClock, error)
+	InstructorClock(ctx context.Context, instructorID string) (*instainstru.InstructorClock, error)
 	AvailabilityBetween(ctx context.Context, instructorID string, from, to instainstru.Date) (map[instainstru.Date][]instainstru.TimeRange, error)
 	ReplaceAvailability(ctx context.Context, instructorID string, days map[instainstru.Date][]instainstru.TimeRange) error
 	Blackouts(ctx context.Context, instructorID string, from instainstru.Date) ([]instainstru.BlackoutDate, error)
 	AddBlackout(ctx context.Context, instructorID string, b instainstru.BlackoutDate) error
 	RemoveBlackout(ctx context.Context, instructorID string, d instainstru.Date) error
-	BookingContext(ctx context.Context, offerID, studentID string) (*persistence.BookingContext, error)
-	ConfirmedBookingsFrom(ctx context.Context, instructorID string, from time.Time) ([]persistence.BookingSpan, error)
-	IdempotentReplay(ctx context.Context, idem *persistence.Idempotency) (*instainstru.Booking, error)
-	InsertBooking(ctx context.Context, b *instainstru.Booking, idem *persistence.Idempotency) error
+	BookingContext(ctx context.Context, offerID, studentID string) (*instainstru.BookingContext, error)
+	ConfirmedBookingsFrom(ctx context.Context, instructorID string, from time.Time) ([]instainstru.BookingSpan, error)
+	IdempotentReplay(ctx context.Context, idem *instainstru.IdempotencyKey) (*instainstru.Booking, error)
+	InsertBooking(ctx context.Context, b *instainstru.Booking, idem *instainstru.IdempotencyKey) error
 	RescheduleBooking(ctx context.Context, old, replacement *instainstru.Booking) error
 	CancelBooking(ctx context.Context, b *instainstru.Booking) error
 	FinishBooking(ctx context.Context, id string, status instainstru.BookingStatus, at time.Time) error
@@ -265,7 +265,7 @@ func availabilityResult(res any, err error) (*availabilityResponse, error) {
 
 // Book creates a booking. With idem set, a repeated request replays the first answer
 // (replayed=true) and a different request under the same key is idempotency_key_reused.
-func (d *Directory) Book(ctx context.Context, req *instainstru.BookLessonRequest, idem *persistence.Idempotency) (*instainstru.Booking, bool, error) {
+func (d *Directory) Book(ctx context.Context, req *instainstru.BookLessonRequest, idem *instainstru.IdempotencyKey) (*instainstru.Booking, bool, error) {
 	bc, err := d.store.BookingContext(ctx, req.InstructorServiceID, req.StudentID)
 	if err != nil {
 		if instainstru.IsCode(err, instainstru.CodeNotFound) {
@@ -381,7 +381,7 @@ func (d *Directory) ListBlackouts(ctx context.Context, instructorID string) ([]i
 	if err != nil {
 		return nil, err
 	}
-	loc, err := time.LoadLocation(clock.Timezone)
+	loc, err := instainstru.LoadZone(clock.Timezone)
 	if err != nil {
 		return nil, instainstru.Internal(err)
 	}

@@ -69,7 +69,7 @@ type panickyStore struct {
 	armed atomic.Bool
 }
 
-func (p *panickyStore) InsertBooking(ctx context.Context, b *instainstru.Booking, idem *persistence.Idempotency) error {
+func (p *panickyStore) InsertBooking(ctx context.Context, b *instainstru.Booking, idem *instainstru.IdempotencyKey) error {
 	if p.armed.CompareAndSwap(true, false) {
 		panic("simulated crash while writing a booking")
 	}
@@ -147,7 +147,7 @@ type slowStore struct {
 	actors.Store
 }
 
-func (s slowStore) IdempotentReplay(ctx context.Context, idem *persistence.Idempotency) (*instainstru.Booking, error) {
+func (s slowStore) IdempotentReplay(ctx context.Context, idem *instainstru.IdempotencyKey) (*instainstru.Booking, error) {
 	time.Sleep(20 * time.Millisecond)
 	return s.Store.IdempotentReplay(ctx, idem)
 }
@@ -166,7 +166,7 @@ func TestFloodedInstructorGetsFastRejections(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			t0 := time.Now()
-			idem := &persistence.Idempotency{UserID: s, Key: persistence.NewID(), RequestHash: []byte{byte(i)}}
+			idem := &instainstru.IdempotencyKey{UserID: s, Key: persistence.NewID(), RequestHash: []byte{byte(i)}}
 			_, _, err := dir.Book(ctx, f.req(s, instainstru.Minute(8*60+15*(i%40))), idem)
 			if instainstru.ErrorCode(err) == instainstru.CodeRateLimited {
 				limited.Add(1)
@@ -186,7 +186,7 @@ func TestAskTimeoutIsUnavailable(t *testing.T) {
 	const ask = 100 * time.Millisecond
 	dir := actors.NewDirectory(blockingStore{db.Store, 3 * ask}, actors.Config{Log: quiet, AskTimeout: ask})
 	defer dir.Shutdown()
-	idem := &persistence.Idempotency{UserID: student(t), Key: "k", RequestHash: []byte("h")}
+	idem := &instainstru.IdempotencyKey{UserID: student(t), Key: "k", RequestHash: []byte("h")}
 	t0 := time.Now()
 	_, _, err := dir.Book(context.Background(), f.req(idem.UserID, 9*60), idem)
 	require.Equal(t, instainstru.CodeUnavailable, instainstru.ErrorCode(err))
@@ -200,7 +200,7 @@ type blockingStore struct {
 	hold time.Duration
 }
 
-func (b blockingStore) IdempotentReplay(ctx context.Context, idem *persistence.Idempotency) (*instainstru.Booking, error) {
+func (b blockingStore) IdempotentReplay(ctx context.Context, idem *instainstru.IdempotencyKey) (*instainstru.Booking, error) {
 	time.Sleep(b.hold)
 	return b.Store.IdempotentReplay(ctx, idem)
 }

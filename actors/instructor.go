@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/instainstru/instainstru"
-	"github.com/instainstru/instainstru/persistence"
 )
 
 // patternMaxDays bounds apply-pattern (API.md: at most 366 days).
@@ -30,7 +28,7 @@ type InstructorActor struct {
 	loc    *time.Location
 	tz     string
 	avail  map[instainstru.Date][]instainstru.TimeRange
-	spans  []persistence.BookingSpan // confirmed bookings still blocking time, by starts_at
+	spans  []instainstru.BookingSpan // confirmed bookings still blocking time, by starts_at
 }
 
 func newInstructorActor(id string, d *Directory) *InstructorActor {
@@ -125,7 +123,7 @@ func (a *InstructorActor) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	loc, err := time.LoadLocation(clock.Timezone)
+	loc, err := instainstru.LoadZone(clock.Timezone)
 	if err != nil {
 		return instainstru.Internal(fmt.Errorf("instructor %s has unknown zone %q", a.id, clock.Timezone))
 	}
@@ -149,102 +147,16 @@ func (a *InstructorActor) today() instainstru.Date {
 	return instainstru.DateOf(a.dir.cfg.Now().In(a.loc))
 }
 
-// lesson is a proposed lesson resolved against the instructor's clock.
-type lesson struct {
-	date      instainstru.Date
-	start     instainstru.Minute
-	end       instainstru.Minute
-	startsAt  time.Time
-	endsAt    time.Time
-	durationM int
-}
-
-// resolveLesson turns wall-clock date, start and duration into instants. A lesson whose start does
-// not exist (spring-forward gap) or that crosses a clock change (so its wall-clock end would not
-// be start+duration) is invalid_local_time: wall clock and elapsed time must agree.
-func (a *InstructorActor) resolveLesson(date instainstru.Date, start instainstru.Minute, duration int) (*lesson, error) {
-	end := start + instainstru.Minute(duration)
-	if end > instainstru.EndOfDay {
-		return nil, instainstru.Invalid(instainstru.FieldError{Field: "start_time", Message: "the lesson must end by 24:00 on its date"})
-	}
-	startsAt, err := instainstru.ResolveLocal(date, start, a.loc)
-	if err != nil {
-		return nil, err
-	}
-	endsAt := startsAt.Add(time.Duration(duration) * time.Minute)
-	ed, em := instainstru.LocalMinute(endsAt, a.loc)
-	if !(ed == date && em == end) && !(end == instainstru.EndOfDay && ed == date.AddDays(1) && em == 0) {
-		return nil, &instainstru.Error{Code: instainstru.CodeInvalidLocalTime,
-			Message: fmt.Sprintf("a lesson from %s to %s on %s crosses a daylight-saving clock change in %s", start, end, date, a.tz)}
-	}
-	return &lesson{date: date, start: start, end: end, startsAt: startsAt.UTC(), endsAt: endsAt.UTC(), durationM: duration}, nil
-}
-
-// checkSlot applies the calendar rules: advance window, availability, instructor conflicts.
-// exclude is a booking id ignored in conflicts (the one being rescheduled).
-func (a *InstructorActor) checkSlot(l *lesson, bc *persistence.BookingContext, exclude string) error {
-	now := a.dir.cfg.Now()
-	if !l.startsAt.After(now) {
-		return instainstru.Errorf(instainstru.CodeTooSoon, "the lesson must start in the future")
-	}
-	if minAdvance := time.Duration(bc.Instructor.MinAdvanceBookingHours) * time.Hour; l.startsAt.Before(now.Add(minAdvance)) {
-		return instainstru.Errorf(instainstru.CodeTooSoon, "this instructor takes bookings at least %d hours ahead", bc.Instructor.MinAdvanceBookingHours)
-	}
-	inside := false
-	want := instainstru.TimeRange{Start: l.start, End: l.end}
-	for _, r := range a.avail[l.date] {
-		if r.Contains(want) {
-			inside = true
-			break
-		}
-	}
-	if !inside {
-		return instainstru.Errorf(instainstru.CodeOutsideAvailability, "the instructor is not available for the whole lesson on %s %s–%s", l.date, l.start, l.end)
-	}
-	buffer := time.Duration(bc.Instructor.BufferMinutes) * time.Minute
+// calendar is the actor's calendar as the rulebook reads it, without the booking exclude (the
+// one being rescheduled).
+func (a *InstructorActor) calendar(exclude string) *instainstru.Calendar {
+	booked := make([]instainstru.BookedSpan, 0, len(a.spans))
 	for _, s := range a.spans {
-		if s.ID == exclude {
-			continue
-		}
-		// Each existing booking widened by the buffer on both sides must not touch the lesson.
-		if l.startsAt.Before(s.EndsAt.Add(buffer)) && s.StartsAt.Before(l.endsAt.Add(buffer)) {
-			if buffer > 0 && !(l.startsAt.Before(s.EndsAt) && s.StartsAt.Before(l.endsAt)) {
-				return instainstru.Errorf(instainstru.CodeBookingConflict, "the instructor keeps %d minutes between lessons", bc.Instructor.BufferMinutes)
-			}
-			return instainstru.Errorf(instainstru.CodeBookingConflict, "the instructor already has a lesson at that time")
+		if s.ID != exclude {
+			booked = append(booked, s.Booked())
 		}
 	}
-	return nil
-}
-
-// checkParties applies the rules about who may book whom.
-func checkParties(bc *persistence.BookingContext, studentID string) error {
-	if bc.Offer.InstructorID == studentID {
-		return instainstru.Errorf(instainstru.CodeForbidden, "instructors cannot book their own lessons")
-	}
-	if bc.StudentRole != instainstru.RoleStudent {
-		return instainstru.Errorf(instainstru.CodeForbidden, "only students can book lessons")
-	}
-	if bc.StudentStatus != instainstru.StatusActive {
-		return instainstru.Errorf(instainstru.CodeForbidden, "your account is not active")
-	}
-	if bc.Instructor.AccountStatus != instainstru.StatusActive || !bc.OfferActive {
-		return instainstru.Errorf(instainstru.CodeInstructorUnavailable, "this instructor or service is not taking bookings")
-	}
-	return nil
-}
-
-func checkLocation(bc *persistence.BookingContext, loc instainstru.BookingLocation) error {
-	need := instainstru.LocationInPerson
-	if loc == instainstru.OnlineLocation {
-		need = instainstru.LocationOnline
-	}
-	for _, l := range bc.Offer.LocationTypes {
-		if l == need {
-			return nil
-		}
-	}
-	return instainstru.Invalid(instainstru.FieldError{Field: "location_type", Message: fmt.Sprintf("this service is not offered %s", strings.ReplaceAll(string(need), "_", " "))})
+	return &instainstru.Calendar{Loc: a.loc, Availability: a.avail, Bookings: booked}
 }
 
 func (a *InstructorActor) book(ctx context.Context, m *bookRequest) (*instainstru.Booking, bool, error) {
@@ -254,26 +166,13 @@ func (a *InstructorActor) book(ctx context.Context, m *bookRequest) (*instainstr
 			return b, b != nil, err
 		}
 	}
-	if !bc.Offer.HasDuration(r.DurationMinutes) {
-		return nil, false, instainstru.Invalid(instainstru.FieldError{Field: "duration_minutes",
-			Message: fmt.Sprintf("must be one of this service's durations %v", bc.Offer.DurationOptions)})
-	}
-	if err := checkLocation(bc, r.LocationType); err != nil {
-		return nil, false, err
-	}
-	if err := checkParties(bc, r.StudentID); err != nil {
-		return nil, false, err
-	}
-	l, err := a.resolveLesson(r.Date, r.StartTime, r.DurationMinutes)
+	now := a.dir.cfg.Now().UTC()
+	l, err := instainstru.CheckBooking(bc, r, a.calendar(""), now)
 	if err != nil {
 		return nil, false, err
 	}
-	if err := a.checkSlot(l, bc, ""); err != nil {
-		return nil, false, err
-	}
-	now := a.dir.cfg.Now().UTC()
 	b := &instainstru.Booking{
-		ID:                  persistence.NewID(),
+		ID:                  instainstru.NewID(),
 		Student:             instainstru.Party{ID: r.StudentID, FullName: bc.StudentName},
 		Instructor:          instainstru.Party{ID: bc.Offer.InstructorID, FullName: bc.Instructor.FullName},
 		InstructorServiceID: bc.Offer.ID,
@@ -288,7 +187,7 @@ func (a *InstructorActor) book(ctx context.Context, m *bookRequest) (*instainstr
 		CreatedAt:           now,
 		UpdatedAt:           now,
 	}
-	a.place(b, l, bc.Instructor.BufferMinutes)
+	b.Place(l, a.tz, bc.Instructor.BufferMinutes)
 	if err := a.dir.store.InsertBooking(ctx, b, m.idem); err != nil {
 		if instainstru.IsCode(err, instainstru.CodeIdempotencyKeyReused) && m.idem != nil {
 			// Another instructor's actor stored this key first (same key, different body).
@@ -302,16 +201,8 @@ func (a *InstructorActor) book(ctx context.Context, m *bookRequest) (*instainstr
 	return b, false, nil
 }
 
-// place fills the wall-clock and instant fields of b from l.
-func (a *InstructorActor) place(b *instainstru.Booking, l *lesson, buffer int) {
-	b.Date, b.StartTime, b.EndTime, b.Timezone = l.date, l.start, l.end, a.tz
-	b.StartsAt, b.EndsAt, b.DurationMinutes = l.startsAt, l.endsAt, l.durationM
-	b.BufferMinutes = buffer
-	b.BlockedUntil = l.endsAt.Add(time.Duration(buffer) * time.Minute)
-}
-
 func (a *InstructorActor) addSpan(b *instainstru.Booking) {
-	a.spans = append(a.spans, persistence.BookingSpan{ID: b.ID, StudentID: b.Student.ID, StartsAt: b.StartsAt, EndsAt: b.EndsAt, BlockedUntil: b.BlockedUntil})
+	a.spans = append(a.spans, instainstru.SpanOf(b))
 	sort.Slice(a.spans, func(i, j int) bool { return a.spans[i].StartsAt.Before(a.spans[j].StartsAt) })
 	// Drop spans that can no longer block anything, so the slice stays small.
 	cut := a.dir.cfg.Now().Add(-24 * time.Hour)
@@ -352,13 +243,10 @@ func (a *InstructorActor) cancel(ctx context.Context, m *cancelRequest) (*instai
 		return nil, err
 	}
 	now := a.dir.cfg.Now().UTC()
-	if b.Status != instainstru.BookingConfirmed {
-		return nil, instainstru.Errorf(instainstru.CodeInvalidTransition, "only a confirmed booking can be cancelled (this one is %s)", b.Status)
+	if err := b.CheckChange("cancelled", now); err != nil {
+		return nil, err
 	}
-	if !b.StartsAt.After(now) {
-		return nil, instainstru.Errorf(instainstru.CodeInvalidTransition, "a lesson that has started can no longer be cancelled")
-	}
-	markCancelled(b, m.userID, m.reason, now)
+	b.Cancel(m.userID, m.reason, now)
 	if err := a.dir.store.CancelBooking(ctx, b); err != nil {
 		return nil, err
 	}
@@ -366,57 +254,32 @@ func (a *InstructorActor) cancel(ctx context.Context, m *cancelRequest) (*instai
 	return b, nil
 }
 
-func markCancelled(b *instainstru.Booking, by, reason string, now time.Time) {
-	b.Status = instainstru.BookingCancelled
-	b.CancelledAt, b.CancelledBy, b.CancellationReason = &now, &by, &reason
-	b.LateCancellation = b.StartsAt.Sub(now) < instainstru.LateCancellationWindow
-	b.UpdatedAt = now
-}
-
 func (a *InstructorActor) reschedule(ctx context.Context, m *rescheduleRequest) (*instainstru.Booking, error) {
 	old, err := a.participantBooking(ctx, m.bookingID, m.userID)
 	if err != nil {
 		return nil, err
 	}
-	now := a.dir.cfg.Now().UTC()
-	if old.Status != instainstru.BookingConfirmed {
-		return nil, instainstru.Errorf(instainstru.CodeInvalidTransition, "only a confirmed booking can be rescheduled (this one is %s)", old.Status)
-	}
-	if !old.StartsAt.After(now) {
-		return nil, instainstru.Errorf(instainstru.CodeInvalidTransition, "a lesson that has started can no longer be rescheduled")
-	}
 	bc, err := a.dir.store.BookingContext(ctx, old.InstructorServiceID, old.Student.ID)
 	if err != nil {
 		return nil, err
 	}
-	duration := m.duration
-	if duration == 0 {
-		duration = old.DurationMinutes
-	} else if !bc.Offer.HasDuration(duration) {
-		return nil, instainstru.Invalid(instainstru.FieldError{Field: "duration_minutes",
-			Message: fmt.Sprintf("must be one of this service's durations %v", bc.Offer.DurationOptions)})
-	}
-	if err := checkParties(bc, old.Student.ID); err != nil {
-		return nil, err
-	}
-	l, err := a.resolveLesson(m.date, m.start, duration)
+	now := a.dir.cfg.Now().UTC()
+	l, err := instainstru.CheckReschedule(old, bc, a.calendar(old.ID), m.date, m.start, m.duration, now)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.checkSlot(l, bc, old.ID); err != nil {
-		return nil, err
-	}
+	duration := l.Duration
 	// The rescheduled lesson keeps the rate the student agreed to; only its length can change.
 	oldID := old.ID
 	nb := &instainstru.Booking{
-		ID: persistence.NewID(), Student: old.Student, Instructor: old.Instructor,
+		ID: instainstru.NewID(), Student: old.Student, Instructor: old.Instructor,
 		InstructorServiceID: old.InstructorServiceID, ServiceName: old.ServiceName, CategoryName: old.CategoryName,
 		HourlyRateCents: old.HourlyRateCents, TotalPriceCents: instainstru.PriceCents(old.HourlyRateCents, duration),
 		Status: instainstru.BookingConfirmed, LocationType: old.LocationType, MeetingLocation: old.MeetingLocation,
 		StudentNote: old.StudentNote, RescheduledFromID: &oldID, CreatedAt: now, UpdatedAt: now,
 	}
-	a.place(nb, l, bc.Instructor.BufferMinutes)
-	markCancelled(old, m.userID, "rescheduled", now)
+	nb.Place(l, a.tz, bc.Instructor.BufferMinutes)
+	old.Cancel(m.userID, "rescheduled", now)
 	if err := a.dir.store.RescheduleBooking(ctx, old, nb); err != nil {
 		return nil, err
 	}
@@ -430,18 +293,9 @@ func (a *InstructorActor) finish(ctx context.Context, m *finishRequest) (*instai
 	if err != nil {
 		return nil, err
 	}
-	if b.Instructor.ID != m.userID {
-		return nil, instainstru.Errorf(instainstru.CodeForbidden, "only the instructor can mark a lesson %s", m.status)
-	}
-	if b.Status != instainstru.BookingConfirmed {
-		return nil, instainstru.Errorf(instainstru.CodeInvalidTransition, "only a confirmed booking can be marked %s (this one is %s)", m.status, b.Status)
-	}
 	now := a.dir.cfg.Now().UTC()
-	if m.status == instainstru.BookingCompleted && now.Before(b.EndsAt) {
-		return nil, instainstru.Errorf(instainstru.CodeInvalidTransition, "a lesson can be completed only after it ends")
-	}
-	if m.status == instainstru.BookingNoShow && now.Before(b.StartsAt) {
-		return nil, instainstru.Errorf(instainstru.CodeInvalidTransition, "a no-show can be recorded only after the lesson started")
+	if err := b.CheckFinish(m.status, m.userID, now); err != nil {
+		return nil, err
 	}
 	if err := a.dir.store.FinishBooking(ctx, b.ID, m.status, now); err != nil {
 		return nil, err

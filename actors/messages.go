@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/instainstru/instainstru"
-	"github.com/instainstru/instainstru/persistence"
 )
 
 // Every message is a pointer request answered by a pointer response; a business failure is the
@@ -13,8 +12,8 @@ import (
 type bookRequest struct {
 	deadline time.Time
 	req      *instainstru.BookLessonRequest
-	bc       *persistence.BookingContext
-	idem     *persistence.Idempotency
+	bc       *instainstru.BookingContext
+	idem     *instainstru.IdempotencyKey
 }
 
 type bookingResponse struct {

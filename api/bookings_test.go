@@ -530,7 +530,7 @@ type crashOnce struct {
 	armed atomic.Bool
 }
 
-func (c *crashOnce) InsertBooking(ctx context.Context, b *instainstru.Booking, idem *persistence.Idempotency) error {
+func (c *crashOnce) InsertBooking(ctx context.Context, b *instainstru.Booking, idem *instainstru.IdempotencyKey) error {
 	if c.armed.CompareAndSwap(true, false) {
 		panic("simulated crash in the middle of a booking")
 	}

@@ -10,18 +10,8 @@ import (
 	"github.com/instainstru/instainstru"
 )
 
-// InstructorClock is what scheduling needs to know about an instructor before any write.
-type InstructorClock struct {
-	InstructorID           string
-	FullName               string
-	Timezone               string
-	AccountStatus          instainstru.AccountStatus
-	MinAdvanceBookingHours int
-	BufferMinutes          int
-}
-
 // InstructorClock reads an instructor's zone, status and booking settings.
-func (s *Store) InstructorClock(ctx context.Context, instructorID string) (*InstructorClock, error) {
+func (s *Store) InstructorClock(ctx context.Context, instructorID string) (*instainstru.InstructorClock, error) {
 	if !ValidID(instructorID) {
 		return nil, instainstru.Errorf(instainstru.CodeNotFound, "instructor not found")
 	}
@@ -29,7 +19,7 @@ func (s *Store) InstructorClock(ctx context.Context, instructorID string) (*Inst
 		SELECT u.id, u.full_name, u.timezone, u.account_status, p.min_advance_booking_hours, p.buffer_minutes
 		FROM users u JOIN instructor_profiles p ON p.user_id = u.id
 		WHERE u.id = $1 AND u.role = 'instructor'`
-	var c InstructorClock
+	var c instainstru.InstructorClock
 	err := s.pool.QueryRow(ctx, q, instructorID).Scan(&c.InstructorID, &c.FullName, &c.Timezone, &c.AccountStatus,
 		&c.MinAdvanceBookingHours, &c.BufferMinutes)
 	if err != nil {

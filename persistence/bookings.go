@@ -14,20 +14,9 @@ import (
 	"github.com/instainstru/instainstru"
 )
 
-// BookingContext is everything a booking rule needs besides the instructor's calendar: the offer
-// as it is now, the instructor's settings and status, and the student.
-type BookingContext struct {
-	Offer         instainstru.InstructorService
-	OfferActive   bool
-	Instructor    InstructorClock
-	StudentName   string
-	StudentRole   instainstru.Role
-	StudentStatus instainstru.AccountStatus
-}
-
 // BookingContext reads the offer, its instructor and the student in one query. A missing offer or
 // student is not_found.
-func (s *Store) BookingContext(ctx context.Context, offerID, studentID string) (*BookingContext, error) {
+func (s *Store) BookingContext(ctx context.Context, offerID, studentID string) (*instainstru.BookingContext, error) {
 	if !ValidID(offerID) || !ValidID(studentID) {
 		return nil, instainstru.Errorf(instainstru.CodeNotFound, "service not found")
 	}
@@ -43,7 +32,7 @@ func (s *Store) BookingContext(ctx context.Context, offerID, studentID string) (
 		JOIN users iu ON iu.id = o.instructor_id
 		JOIN users su ON su.id = $2
 		WHERE o.id = $1`
-	var b BookingContext
+	var b instainstru.BookingContext
 	var locs []string
 	err := s.pool.QueryRow(ctx, q, offerID, studentID).Scan(&b.Offer.ID, &b.Offer.InstructorID, &b.Offer.Name,
 		&b.Offer.Category.ID, &b.Offer.Category.Slug, &b.Offer.Category.Name, &b.Offer.HourlyRateCents,
@@ -61,17 +50,8 @@ func (s *Store) BookingContext(ctx context.Context, offerID, studentID string) (
 	return &b, nil
 }
 
-// BookingSpan is the part of a confirmed booking an instructor's calendar needs.
-type BookingSpan struct {
-	ID           string
-	StudentID    string
-	StartsAt     time.Time
-	EndsAt       time.Time
-	BlockedUntil time.Time
-}
-
 // ConfirmedBookingsFrom lists an instructor's confirmed bookings that end after `from`.
-func (s *Store) ConfirmedBookingsFrom(ctx context.Context, instructorID string, from time.Time) ([]BookingSpan, error) {
+func (s *Store) ConfirmedBookingsFrom(ctx context.Context, instructorID string, from time.Time) ([]instainstru.BookingSpan, error) {
 	const q = `SELECT id, student_id, starts_at, ends_at, blocked_until FROM bookings
 		WHERE instructor_id = $1 AND status = 'confirmed' AND blocked_until > $2 ORDER BY starts_at`
 	rows, err := s.pool.Query(ctx, q, instructorID, from)
@@ -79,9 +59,9 @@ func (s *Store) ConfirmedBookingsFrom(ctx context.Context, instructorID string, 
 		return nil, translate(err, "bookings")
 	}
 	defer rows.Close()
-	var out []BookingSpan
+	var out []instainstru.BookingSpan
 	for rows.Next() {
-		var b BookingSpan
+		var b instainstru.BookingSpan
 		if err := rows.Scan(&b.ID, &b.StudentID, &b.StartsAt, &b.EndsAt, &b.BlockedUntil); err != nil {
 			return nil, translate(err, "bookings")
 		}
@@ -90,13 +70,10 @@ func (s *Store) ConfirmedBookingsFrom(ctx context.Context, instructorID string, 
 	return out, translate(rows.Err(), "bookings")
 }
 
-// Idempotency is a client's Idempotency-Key with the hash of its request.
-type Idempotency = instainstru.IdempotencyKey
-
 // IdempotentReplay looks up a stored answer. It returns (nil, nil) when the key is new, the stored
 // booking when the same request was answered before, and idempotency_key_reused when the key was
 // used for a different request.
-func (s *Store) IdempotentReplay(ctx context.Context, idem *Idempotency) (*instainstru.Booking, error) {
+func (s *Store) IdempotentReplay(ctx context.Context, idem *instainstru.IdempotencyKey) (*instainstru.Booking, error) {
 	const q = `SELECT request_hash, response FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND expires_at > now()`
 	var hash, resp []byte
 	err := s.pool.QueryRow(ctx, q, idem.UserID, idem.Key).Scan(&hash, &resp)
@@ -197,7 +174,7 @@ func bookingWriteError(err error) error {
 // Idempotency-Key record holding the answer. The statements go as one pipelined batch ending in a
 // single Sync, which PostgreSQL runs as one implicit transaction: all of it commits or none of it
 // does, in one round trip instead of BEGIN, three statements and COMMIT.
-func (s *Store) InsertBooking(ctx context.Context, b *instainstru.Booking, idem *Idempotency) error {
+func (s *Store) InsertBooking(ctx context.Context, b *instainstru.Booking, idem *instainstru.IdempotencyKey) error {
 	batch := &pgx.Batch{}
 	batch.Queue(insertBookingSQL, bookingArgs(b)...)
 	q, args, err := outboxInsert(bookingOutbox(b, b.CreatedAt))

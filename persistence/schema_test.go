@@ -223,7 +223,7 @@ func TestInsertBookingIsAtomic(t *testing.T) {
 			BlockedUntil: start.Add(time.Hour), DurationMinutes: 60, HourlyRateCents: 6000, TotalPriceCents: 6000,
 			Status: instainstru.BookingConfirmed, LocationType: instainstru.OnlineLocation, CreatedAt: time.Now()}
 	}
-	idem := &persistence.Idempotency{UserID: f.student, Key: "atomic", RequestHash: []byte("a")}
+	idem := &instainstru.IdempotencyKey{UserID: f.student, Key: "atomic", RequestHash: []byte("a")}
 	require.NoError(t, db.Store.InsertBooking(ctx, mk(time.Date(2032, 5, 3, 9, 0, 0, 0, time.UTC)), idem))
 	second := mk(time.Date(2032, 5, 3, 14, 0, 0, 0, time.UTC))
 	err := db.Store.InsertBooking(ctx, second, idem)
