@@ -35,22 +35,24 @@ func (s *Store) AvailabilityBetween(ctx context.Context, instructorID string, fr
 		SELECT slot_date, start_time, end_time FROM availability_slots
 		WHERE instructor_id = $1 AND slot_date BETWEEN $2 AND $3
 		ORDER BY slot_date, start_time`
-	rows, err := s.pool.Query(ctx, q, instructorID, from.Time(), to.Time())
+	rows, _ := s.pool.Query(ctx, q, instructorID, from.Time(), to.Time())
+	days, err := collect(rows, "availability", scanDayRange)
 	if err != nil {
-		return nil, translate(err, "availability")
+		return nil, err
 	}
-	defer rows.Close()
 	out := map[instainstru.Date][]instainstru.TimeRange{}
-	for rows.Next() {
-		var d time.Time
-		var st, en pgtype.Time
-		if err := rows.Scan(&d, &st, &en); err != nil {
-			return nil, translate(err, "availability")
-		}
-		day := instainstru.DateOf(d)
-		out[day] = append(out[day], instainstru.TimeRange{Start: minuteOf(st), End: minuteOf(en)})
+	for _, d := range days {
+		out[d.Date] = append(out[d.Date], d.Ranges...)
 	}
-	return out, translate(rows.Err(), "availability")
+	return out, nil
+}
+
+// scanDayRange reads one (date, start_time, end_time) row as a one-range day.
+func scanDayRange(row pgx.CollectableRow) (instainstru.DayAvailability, error) {
+	var d time.Time
+	var st, en pgtype.Time
+	err := row.Scan(&d, &st, &en)
+	return instainstru.DayAvailability{Date: instainstru.DateOf(d), Ranges: []instainstru.TimeRange{{Start: minuteOf(st), End: minuteOf(en)}}}, err
 }
 
 // ReplaceAvailability replaces the ranges of each given date (an empty slice clears the date) in
@@ -94,22 +96,14 @@ func replaceDays(ctx context.Context, tx pgx.Tx, instructorID string, days map[i
 // Blackouts lists an instructor's blackout dates from `from` on.
 func (s *Store) Blackouts(ctx context.Context, instructorID string, from instainstru.Date) ([]instainstru.BlackoutDate, error) {
 	const q = `SELECT blackout_date, reason FROM blackout_dates WHERE instructor_id = $1 AND blackout_date >= $2 ORDER BY blackout_date`
-	rows, err := s.pool.Query(ctx, q, instructorID, from.Time())
-	if err != nil {
-		return nil, translate(err, "blackout dates")
-	}
-	defer rows.Close()
-	out := []instainstru.BlackoutDate{}
-	for rows.Next() {
+	rows, _ := s.pool.Query(ctx, q, instructorID, from.Time())
+	return collect(rows, "blackout dates", func(row pgx.CollectableRow) (instainstru.BlackoutDate, error) {
 		var d time.Time
 		var b instainstru.BlackoutDate
-		if err := rows.Scan(&d, &b.Reason); err != nil {
-			return nil, translate(err, "blackout dates")
-		}
+		err := row.Scan(&d, &b.Reason)
 		b.Date = instainstru.DateOf(d)
-		out = append(out, b)
-	}
-	return out, translate(rows.Err(), "blackout dates")
+		return b, err
+	})
 }
 
 // AddBlackout records a blackout date and clears that date's availability in one transaction.

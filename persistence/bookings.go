@@ -54,20 +54,12 @@ func (s *Store) BookingContext(ctx context.Context, offerID, studentID string) (
 func (s *Store) ConfirmedBookingsFrom(ctx context.Context, instructorID string, from time.Time) ([]instainstru.BookingSpan, error) {
 	const q = `SELECT id, student_id, starts_at, ends_at, blocked_until FROM bookings
 		WHERE instructor_id = $1 AND status = 'confirmed' AND blocked_until > $2 ORDER BY starts_at`
-	rows, err := s.pool.Query(ctx, q, instructorID, from)
-	if err != nil {
-		return nil, translate(err, "bookings")
-	}
-	defer rows.Close()
-	var out []instainstru.BookingSpan
-	for rows.Next() {
+	rows, _ := s.pool.Query(ctx, q, instructorID, from)
+	return collect(rows, "bookings", func(row pgx.CollectableRow) (instainstru.BookingSpan, error) {
 		var b instainstru.BookingSpan
-		if err := rows.Scan(&b.ID, &b.StudentID, &b.StartsAt, &b.EndsAt, &b.BlockedUntil); err != nil {
-			return nil, translate(err, "bookings")
-		}
-		out = append(out, b)
-	}
-	return out, translate(rows.Err(), "bookings")
+		err := row.Scan(&b.ID, &b.StudentID, &b.StartsAt, &b.EndsAt, &b.BlockedUntil)
+		return b, err
+	})
 }
 
 // IdempotentReplay looks up a stored answer. It returns (nil, nil) when the key is new, the stored
@@ -344,21 +336,16 @@ func (s *Store) ListBookings(ctx context.Context, f instainstru.BookingFilter) (
 	}
 	q := `SELECT ` + bookingColumns + bookingFrom + `WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY ` + order + fmt.Sprintf(` LIMIT %d`, limit+1)
-	rows, err := s.pool.Query(ctx, q, args...)
-	if err != nil {
-		return nil, nil, translate(err, "bookings")
-	}
-	defer rows.Close()
-	var out []instainstru.Booking
-	for rows.Next() {
-		b, err := scanBooking(rows)
+	rows, _ := s.pool.Query(ctx, q, args...)
+	out, err := collect(rows, "bookings", func(row pgx.CollectableRow) (instainstru.Booking, error) {
+		b, err := scanBooking(row)
 		if err != nil {
-			return nil, nil, translate(err, "bookings")
+			return instainstru.Booking{}, err
 		}
-		out = append(out, *b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, translate(err, "bookings")
+		return *b, nil
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	if len(out) <= limit {
 		return out, nil, nil

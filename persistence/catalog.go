@@ -19,20 +19,12 @@ func (s *Store) Categories(ctx context.Context) ([]instainstru.Category, error) 
 		LEFT JOIN service_catalog sc ON sc.category_id = c.id
 		GROUP BY c.id
 		ORDER BY c.display_order, c.name`
-	rows, err := s.pool.Query(ctx, q)
-	if err != nil {
-		return nil, translate(err, "categories")
-	}
-	defer rows.Close()
-	out := []instainstru.Category{}
-	for rows.Next() {
+	rows, _ := s.pool.Query(ctx, q)
+	return collect(rows, "categories", func(row pgx.CollectableRow) (instainstru.Category, error) {
 		var c instainstru.Category
-		if err := rows.Scan(&c.ID, &c.Slug, &c.Name, &c.Description, &c.DisplayOrder, &c.Aliases, &c.ServiceCount); err != nil {
-			return nil, translate(err, "categories")
-		}
-		out = append(out, c)
-	}
-	return out, translate(rows.Err(), "categories")
+		err := row.Scan(&c.ID, &c.Slug, &c.Name, &c.Description, &c.DisplayOrder, &c.Aliases, &c.ServiceCount)
+		return c, err
+	})
 }
 
 // catActiveInstructors is the lateral join counting a service's bookable instructors: active
@@ -254,18 +246,8 @@ func (s *Store) PopularServices(ctx context.Context, limit, days int) ([]instain
 		WHERE sc.is_active
 		ORDER BY la.demand_score DESC NULLS LAST, coalesce(rb.n, 0) DESC, ai.n DESC, sc.display_order, sc.id
 		LIMIT $1`
-	rows, err := s.pool.Query(ctx, q, max(limit, 1), days)
-	if err != nil {
-		return nil, translate(err, "catalog services")
-	}
-	defer rows.Close()
-	out := []instainstru.CatalogService{}
-	for rows.Next() {
-		sv, err := scanCatalogService(rows)
-		if err != nil {
-			return nil, translate(err, "catalog services")
-		}
-		out = append(out, sv)
-	}
-	return out, translate(rows.Err(), "catalog services")
+	rows, _ := s.pool.Query(ctx, q, max(limit, 1), days)
+	return collect(rows, "catalog services", func(row pgx.CollectableRow) (instainstru.CatalogService, error) {
+		return scanCatalogService(row)
+	})
 }

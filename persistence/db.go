@@ -114,6 +114,13 @@ func LatestMigration() (int64, error) {
 }
 
 // SchemaVersion reads the applied migration version through the pool (readiness checks).
+// collect reads every row of a query with scan. A failed query surfaces through the rows (pgx
+// reports it from rows.Err), so callers write one line per read; errors are translated naming what.
+func collect[T any](rows pgx.Rows, what string, scan pgx.RowToFunc[T]) ([]T, error) {
+	out, err := pgx.CollectRows(rows, scan)
+	return out, translate(err, what)
+}
+
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 	const q = `SELECT COALESCE(MAX(version_id), 0) FROM goose_db_version WHERE is_applied`
 	var v int64

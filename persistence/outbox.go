@@ -78,18 +78,10 @@ func invalidateAvailability(instructorID string) OutboxRow {
 func (s *Store) OutboxPending(ctx context.Context, aggregateID string) ([]OutboxRow, error) {
 	const q = `SELECT task_type, task_id, aggregate_id, payload, process_at FROM outbox
 		WHERE dispatched_at IS NULL AND ($1 = '' OR aggregate_id = $1::uuid) ORDER BY id`
-	rows, err := s.pool.Query(ctx, q, aggregateID)
-	if err != nil {
-		return nil, translate(err, "outbox")
-	}
-	defer rows.Close()
-	var out []OutboxRow
-	for rows.Next() {
+	rows, _ := s.pool.Query(ctx, q, aggregateID)
+	return collect(rows, "outbox", func(row pgx.CollectableRow) (OutboxRow, error) {
 		var r OutboxRow
-		if err := rows.Scan(&r.TaskType, &r.TaskID, &r.AggregateID, &r.Payload, &r.ProcessAt); err != nil {
-			return nil, translate(err, "outbox")
-		}
-		out = append(out, r)
-	}
-	return out, translate(rows.Err(), "outbox")
+		err := row.Scan(&r.TaskType, &r.TaskID, &r.AggregateID, &r.Payload, &r.ProcessAt)
+		return r, err
+	})
 }

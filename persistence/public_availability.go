@@ -85,39 +85,22 @@ func (s *Store) PublicCalendar(ctx context.Context, instructorID string, from, t
 		return nil, translate(err, "availability")
 	}
 
-	rows, err = br.Query()
-	if err != nil {
-		return nil, translate(err, "blackout dates")
-	}
-	for rows.Next() {
+	rows, _ = br.Query()
+	if c.Blackouts, err = collect(rows, "blackout dates", func(row pgx.CollectableRow) (instainstru.Date, error) {
 		var d time.Time
-		if err := rows.Scan(&d); err != nil {
-			rows.Close()
-			return nil, translate(err, "blackout dates")
-		}
-		c.Blackouts = append(c.Blackouts, instainstru.DateOf(d))
+		err := row.Scan(&d)
+		return instainstru.DateOf(d), err
+	}); err != nil {
+		return nil, err
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, translate(err, "blackout dates")
-	}
-
-	rows, err = br.Query()
-	if err != nil {
-		return nil, translate(err, "bookings")
-	}
-	for rows.Next() {
+	rows, _ = br.Query()
+	if c.Bookings, err = collect(rows, "bookings", func(row pgx.CollectableRow) (instainstru.BookedSpan, error) {
 		var sp instainstru.BookedSpan
-		if err := rows.Scan(&sp.StartsAt, &sp.EndsAt); err != nil {
-			rows.Close()
-			return nil, translate(err, "bookings")
-		}
+		err := row.Scan(&sp.StartsAt, &sp.EndsAt)
 		sp.StartsAt, sp.EndsAt = sp.StartsAt.UTC(), sp.EndsAt.UTC()
-		c.Bookings = append(c.Bookings, sp)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, translate(err, "bookings")
+		return sp, err
+	}); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
