@@ -100,6 +100,8 @@ type BookingFilter struct {
 	To       *Date
 	Limit    int
 	After    *BookingPosition // keyset position: list bookings after this one
+	// Now is the instant "upcoming" is measured from (the caller's business clock).
+	Now time.Time
 }
 
 // BookingPosition is a place in a booking list ordered by (StartsAt, ID).

@@ -57,6 +57,6 @@ func ValidTimezone(name string) bool {
 	if name == "" || name == "Local" || len(name) > 64 {
 		return false
 	}
-	_, err := time.LoadLocation(name)
+	_, err := LoadZone(name)
 	return err == nil
 }

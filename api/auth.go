@@ -121,7 +121,6 @@ func (s *Server) register(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(out)
 }
 
-var errInvalidCredentials = &instainstru.Error{Code: instainstru.CodeInvalidCredentials, Message: "email or password is incorrect"}
 
 func (s *Server) login(c *fiber.Ctx) error {
 	var req LoginRequest
@@ -141,27 +140,9 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := s.limiter.perEmail(c.UserContext(), "login", email); err != nil {
 		return err
 	}
-	// Passwords beyond the policy cannot match; they are still hashed (truncated) so the answer
-	// takes the usual time.
-	password := req.Password
-	if len(password) > 4*instainstru.MaxPasswordLen {
-		password = password[:4*instainstru.MaxPasswordLen]
-	}
-	u, err := s.deps.Users.UserByEmail(c.UserContext(), email)
+	u, err := credentials{users: s.deps.Users}.check(c.UserContext(), email, req.Password)
 	if err != nil {
-		if !instainstru.IsCode(err, instainstru.CodeNotFound) {
-			return err
-		}
-		// Same argon2 cost as a real check, so response time does not reveal unknown emails.
-		VerifyPassword(password, dummyHash())
-		return errInvalidCredentials
-	}
-	if !VerifyPassword(password, u.PasswordHash) || password != req.Password {
-		return errInvalidCredentials
-	}
-	// Only after the password verified: a stranger must not learn an account's state.
-	if u.AccountStatus == instainstru.StatusDeactivated {
-		return &instainstru.Error{Code: instainstru.CodeAccountDeactivated, Message: "this account has been deactivated"}
+		return err
 	}
 	out, err := s.startSession(c.UserContext(), u)
 	if err != nil {

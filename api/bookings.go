@@ -217,6 +217,7 @@ func (s *Server) listBookings(c *fiber.Ctx) error {
 	if err := v.Err(); err != nil {
 		return err
 	}
+	f.Now = s.deps.Now()
 	items, next, err := s.deps.BookingReader.ListBookings(c.UserContext(), f)
 	if err != nil {
 		return err

@@ -161,21 +161,14 @@ func TestBookingHappyPathAndPrice(t *testing.T) {
 	e.do("GET", "/api/v1/bookings", nil, bearer(other.Token)...).JSON(t, &page)
 	require.Len(t, page.Items, 0)
 
-	// The transaction wrote the side effects: two confirmation emails, two reminders, invalidation.
-	rows, err := db.Store.OutboxPending(context.Background(), id)
+	// The transaction recorded exactly one event, booking.created, carrying ids and the start only;
+	// the relay fans it out into emails, reminders and invalidation.
+	events, err := db.Store.OutboxPending(context.Background(), id)
 	require.NoError(t, err)
-	kinds := map[string]int{}
-	for _, o := range rows {
-		kinds[o.TaskType]++
-	}
-	require.Equal(t, 2, kinds[persistence.TaskBookingConfirmedEmail])
-	require.Equal(t, 2, kinds[persistence.TaskReminder], "T-24h and T-1h")
-	ids := []string{}
-	for _, o := range rows {
-		ids = append(ids, o.TaskID)
-	}
-	require.Contains(t, ids, "reminder:"+id+":24h")
-	require.Contains(t, ids, "reminder:"+id+":1h")
+	require.Len(t, events, 1)
+	require.Equal(t, instainstru.EventBookingCreated, events[0].Type)
+	require.Equal(t, id, events[0].BookingID)
+	require.Equal(t, tc.ID, events[0].InstructorID)
 
 	// calendar.ics
 	ics := e.do("GET", "/api/v1/bookings/"+id+"/calendar.ics", nil, bearer(s.Token)...)

@@ -214,7 +214,7 @@ func (s *Server) publicAvailability(c *fiber.Ctx) error {
 
 	// The instructor's "today" is unknown until their zone is loaded, but it is never before
 	// yesterday or after tomorrow in UTC: load a window that covers every possibility, once.
-	now := time.Now()
+	now := s.deps.Now()
 	utcToday := instainstru.DateOf(now.UTC())
 	lo := utcToday.AddDays(-1)
 	if start != nil {
@@ -301,7 +301,7 @@ func (s *Server) publicNextAvailable(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
+	now := s.deps.Now()
 	utcToday := instainstru.DateOf(now.UTC())
 	cal, today, err := s.loadVisible(c, id, utcToday.AddDays(-1), utcToday.AddDays(1+cfg.Days), now)
 	if err != nil {

@@ -81,6 +81,9 @@ type Deps struct {
 	// by PublicAvailability (zero value: the defaults).
 	Public             instainstru.PublicAvailabilityReader
 	PublicAvailability PublicAvailabilityConfig
+	// Now is the business clock: what is past, upcoming or bookable (default time.Now). Request
+	// deadlines, token expiry and rate windows use real time whatever it says.
+	Now func() time.Time
 }
 
 // Server is the HTTP API.
@@ -101,6 +104,9 @@ type Server struct {
 func New(cfg Config, deps Deps) *Server {
 	if deps.Log == nil {
 		deps.Log = slog.Default()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
 	}
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = 1 << 20
@@ -189,7 +195,7 @@ func joinOrigins(origins []string) string {
 	return out
 }
 
-// Listen serves on addr until Shutdown. ln may be nil to listen on addr.
+// Listen binds addr and serves until Shutdown.
 func (s *Server) Listen(addr string) error { return s.app.Listen(addr) }
 
 // Serve serves on an existing listener (tests bind 127.0.0.1:0).

@@ -56,7 +56,7 @@ func scanDayRange(row pgx.CollectableRow) (instainstru.DayAvailability, error) {
 }
 
 // ReplaceAvailability replaces the ranges of each given date (an empty slice clears the date) in
-// one transaction, and records a cache-invalidation outbox row for the instructor.
+// one transaction, and records an availability.changed event for the instructor.
 func (s *Store) ReplaceAvailability(ctx context.Context, instructorID string, days map[instainstru.Date][]instainstru.TimeRange) error {
 	if len(days) == 0 {
 		return nil
@@ -90,7 +90,7 @@ func replaceDays(ctx context.Context, tx pgx.Tx, instructorID string, days map[i
 			return translate(err, "availability")
 		}
 	}
-	return insertOutbox(ctx, tx, []OutboxRow{invalidateAvailability(instructorID)})
+	return insertOutbox(ctx, tx, instainstru.AvailabilityEvent(instructorID))
 }
 
 // Blackouts lists an instructor's blackout dates from `from` on.

@@ -89,40 +89,6 @@ func (s *Store) IdempotentReplay(ctx context.Context, idem *instainstru.Idempote
 // IdempotencyTTL is how long an Idempotency-Key's answer is kept.
 const IdempotencyTTL = 24 * time.Hour
 
-// bookingOutbox is every side effect of a new confirmed booking.
-func bookingOutbox(b *instainstru.Booking, now time.Time) []OutboxRow {
-	id := b.ID
-	rows := []OutboxRow{
-		{TaskType: TaskBookingConfirmedEmail, TaskID: "email:confirmed:" + id + ":student", AggregateID: &id,
-			Payload: map[string]any{"booking_id": id, "recipient": "student"}},
-		{TaskType: TaskBookingConfirmedEmail, TaskID: "email:confirmed:" + id + ":instructor", AggregateID: &id,
-			Payload: map[string]any{"booking_id": id, "recipient": "instructor"}},
-		invalidateAvailability(b.Instructor.ID),
-	}
-	for _, r := range []struct {
-		label string
-		ahead time.Duration
-	}{{"24h", 24 * time.Hour}, {"1h", time.Hour}} {
-		at := b.StartsAt.Add(-r.ahead)
-		if at.After(now) {
-			rows = append(rows, OutboxRow{TaskType: TaskReminder, TaskID: "reminder:" + id + ":" + r.label,
-				AggregateID: &id, ProcessAt: at, Payload: map[string]any{"booking_id": id, "kind": r.label}})
-		}
-	}
-	return rows
-}
-
-func cancelOutbox(b *instainstru.Booking) []OutboxRow {
-	id := b.ID
-	return []OutboxRow{
-		{TaskType: TaskBookingCancelledEmail, TaskID: "email:cancelled:" + id + ":student", AggregateID: &id,
-			Payload: map[string]any{"booking_id": id, "recipient": "student"}},
-		{TaskType: TaskBookingCancelledEmail, TaskID: "email:cancelled:" + id + ":instructor", AggregateID: &id,
-			Payload: map[string]any{"booking_id": id, "recipient": "instructor"}},
-		invalidateAvailability(b.Instructor.ID),
-	}
-}
-
 const insertBookingSQL = `
 	INSERT INTO bookings (id, student_id, instructor_id, instructor_service_id, booking_date, start_time, end_time,
 		timezone, starts_at, ends_at, blocked_until, duration_minutes, buffer_minutes, service_name, category_name,
@@ -169,7 +135,7 @@ func bookingWriteError(err error) error {
 func (s *Store) InsertBooking(ctx context.Context, b *instainstru.Booking, idem *instainstru.IdempotencyKey) error {
 	batch := &pgx.Batch{}
 	batch.Queue(insertBookingSQL, bookingArgs(b)...)
-	q, args, err := outboxInsert(bookingOutbox(b, b.CreatedAt))
+	q, args, err := outboxInsert(instainstru.BookingEvent(instainstru.EventBookingCreated, b, b.CreatedAt))
 	if err != nil {
 		return err
 	}
@@ -204,8 +170,7 @@ func (s *Store) RescheduleBooking(ctx context.Context, old, replacement *instain
 		if err := execInsertBooking(ctx, tx, replacement); err != nil {
 			return err
 		}
-		rows := append(cancelOutbox(old), bookingOutbox(replacement, replacement.CreatedAt)...)
-		return insertOutbox(ctx, tx, rows)
+		return insertOutbox(ctx, tx, instainstru.BookingEvent(instainstru.EventBookingRescheduled, replacement, replacement.CreatedAt))
 	})
 }
 
@@ -228,22 +193,29 @@ func (s *Store) CancelBooking(ctx context.Context, b *instainstru.Booking) error
 		if err := execCancel(ctx, tx, b); err != nil {
 			return err
 		}
-		return insertOutbox(ctx, tx, cancelOutbox(b))
+		return insertOutbox(ctx, tx, instainstru.BookingEvent(instainstru.EventBookingCancelled, b, *b.CancelledAt))
 	})
 }
 
-// FinishBooking moves a confirmed booking to completed or no_show.
+// FinishBooking moves a confirmed booking to completed or no_show, with its event.
 func (s *Store) FinishBooking(ctx context.Context, id string, status instainstru.BookingStatus, at time.Time) error {
-	const q = `UPDATE bookings SET status = $2::text, completed_at = CASE WHEN $2::text = 'completed' THEN $3::timestamptz END, updated_at = $3::timestamptz
-		WHERE id = $1 AND status = 'confirmed'`
-	tag, err := s.pool.Exec(ctx, q, id, string(status), at)
-	if err != nil {
-		return translate(err, "booking")
+	event := instainstru.EventBookingCompleted
+	if status == instainstru.BookingNoShow {
+		event = instainstru.EventBookingNoShow
 	}
-	if tag.RowsAffected() != 1 {
-		return instainstru.Errorf(instainstru.CodeInvalidTransition, "only a confirmed booking can change status")
-	}
-	return nil
+	return s.inTx(ctx, "booking", func(tx pgx.Tx) error {
+		const q = `UPDATE bookings SET status = $2::text, completed_at = CASE WHEN $2::text = 'completed' THEN $3::timestamptz END, updated_at = $3::timestamptz
+			WHERE id = $1 AND status = 'confirmed' RETURNING instructor_id, starts_at`
+		b := instainstru.Booking{ID: id}
+		err := tx.QueryRow(ctx, q, id, string(status), at).Scan(&b.Instructor.ID, &b.StartsAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return instainstru.Errorf(instainstru.CodeInvalidTransition, "only a confirmed booking can change status")
+		}
+		if err != nil {
+			return translate(err, "booking")
+		}
+		return insertOutbox(ctx, tx, instainstru.BookingEvent(event, &b, at))
+	})
 }
 
 const bookingColumns = `b.id, b.student_id, su.full_name, b.instructor_id, iu.full_name, b.instructor_service_id,
@@ -306,9 +278,9 @@ func (s *Store) ListBookings(ctx context.Context, f instainstru.BookingFilter) (
 	desc := false
 	if f.Upcoming != nil {
 		if *f.Upcoming {
-			add("b.ends_at > ?", time.Now())
+			add("b.ends_at > ?", f.Now)
 		} else {
-			add("b.ends_at <= ?", time.Now())
+			add("b.ends_at <= ?", f.Now)
 			desc = true
 		}
 	}

@@ -1,37 +1,55 @@
 package persistence
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/instainstru/instainstru"
 )
 
-// Outbox task types. The relay turns each row into a job queue task with the row's task id, so
-// relaying a row twice enqueues it once.
-const (
-	TaskReminder               = "booking:reminder"
-	TaskBookingConfirmedEmail  = "email:booking_confirmed"
-	TaskBookingCancelledEmail  = "email:booking_cancelled"
-	TaskInvalidateAvailability = "cache:invalidate_availability"
-)
+// The outbox holds one row per committed change (instainstru.Event), written in the change's own
+// transaction. Columns: task_type is the event type, task_id its deterministic key, aggregate_id
+// the booking (or the instructor for availability events), payload the typed eventPayload.
 
-// OutboxRow is one side effect of a committed write.
-type OutboxRow struct {
-	TaskType    string
-	TaskID      string
-	AggregateID *string
-	Payload     map[string]any
-	ProcessAt   time.Time
+// eventPayload is the stored JSON of an event: a versioned, typed shape (the relay decodes it
+// into the same struct), ids and instants only.
+type eventPayload struct {
+	V                 int       `json:"v"`
+	InstructorID      string    `json:"instructor_id"`
+	BookingID         string    `json:"booking_id,omitempty"`
+	PreviousBookingID string    `json:"previous_booking_id,omitempty"`
+	StartsAt          time.Time `json:"starts_at,omitzero"`
+	OccurredAt        time.Time `json:"occurred_at,omitzero"`
 }
 
-func insertOutbox(ctx context.Context, tx pgx.Tx, rows []OutboxRow) error {
-	if len(rows) == 0 {
-		return nil
+// outboxInsert builds the INSERT of one event.
+func outboxInsert(e instainstru.Event) (string, []any, error) {
+	p, err := json.Marshal(eventPayload{V: 1, InstructorID: e.InstructorID, BookingID: e.BookingID,
+		PreviousBookingID: e.PreviousBookingID, StartsAt: e.StartsAt.UTC(), OccurredAt: e.OccurredAt.UTC()})
+	if err != nil {
+		return "", nil, fmt.Errorf("outbox payload: %w", err)
 	}
-	q, args, err := outboxInsert(rows)
+	agg := e.BookingID
+	if agg == "" {
+		agg = e.InstructorID
+	}
+	// An event without an occurrence time (availability changes) takes the commit's clock.
+	const q = `INSERT INTO outbox (task_type, task_id, aggregate_id, payload, process_at)
+		VALUES ($1, $2, $3, $4, coalesce($5, now()))`
+	var at *time.Time
+	if !e.OccurredAt.IsZero() {
+		at = &e.OccurredAt
+	}
+	return q, []any{string(e.Type), e.Key(), agg, p, at}, nil
+}
+
+func insertOutbox(ctx context.Context, tx pgx.Tx, e instainstru.Event) error {
+	q, args, err := outboxInsert(e)
 	if err != nil {
 		return err
 	}
@@ -39,49 +57,28 @@ func insertOutbox(ctx context.Context, tx pgx.Tx, rows []OutboxRow) error {
 	return translate(err, "outbox")
 }
 
-// outboxInsert builds one INSERT of all (at least one) rows.
-func outboxInsert(rows []OutboxRow) (string, []any, error) {
-	types := make([]string, len(rows))
-	ids := make([]string, len(rows))
-	aggs := make([]*string, len(rows))
-	payloads := make([]string, len(rows))
-	at := make([]time.Time, len(rows))
-	for i, r := range rows {
-		p, err := json.Marshal(r.Payload)
-		if err != nil {
-			return "", nil, fmt.Errorf("outbox payload: %w", err)
-		}
-		types[i], ids[i], aggs[i], payloads[i] = r.TaskType, r.TaskID, r.AggregateID, string(p)
-		at[i] = r.ProcessAt
-		if at[i].IsZero() {
-			at[i] = time.Now()
-		}
+// scanEvent reads (id, task_type, process_at, payload) into an event.
+func scanEvent(row pgx.CollectableRow) (instainstru.Event, error) {
+	var e instainstru.Event
+	var p eventPayload
+	var raw []byte
+	var at time.Time
+	if err := row.Scan(&e.Seq, &e.Type, &at, &raw); err != nil {
+		return e, err
 	}
-	const q = `
-		INSERT INTO outbox (task_type, task_id, aggregate_id, payload, process_at)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::jsonb[], $5::timestamptz[])`
-	return q, []any{types, ids, aggs, payloads, at}, nil
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return e, fmt.Errorf("outbox event %d: %w", e.Seq, err)
+	}
+	e.InstructorID, e.BookingID, e.PreviousBookingID = p.InstructorID, p.BookingID, p.PreviousBookingID
+	e.StartsAt, e.OccurredAt = p.StartsAt, cmp.Or(p.OccurredAt, at)
+	return e, nil
 }
 
-// invalidateAvailability is the outbox row that tells every API node's cache that an
-// instructor's bookable time changed (the writing node also invalidates synchronously).
-func invalidateAvailability(instructorID string) OutboxRow {
-	return OutboxRow{
-		TaskType:    TaskInvalidateAvailability,
-		TaskID:      fmt.Sprintf("invalidate:%s:%s", instructorID, NewID()),
-		AggregateID: &instructorID,
-		Payload:     map[string]any{"instructor_id": instructorID},
-	}
-}
-
-// OutboxPending lists undelivered outbox rows, oldest first (the relay and tests read it).
-func (s *Store) OutboxPending(ctx context.Context, aggregateID string) ([]OutboxRow, error) {
-	const q = `SELECT task_type, task_id, aggregate_id, payload, process_at FROM outbox
+// OutboxPending lists undelivered events, oldest first, optionally of one aggregate (a booking or
+// an instructor's availability).
+func (s *Store) OutboxPending(ctx context.Context, aggregateID string) ([]instainstru.Event, error) {
+	const q = `SELECT id, task_type, process_at, payload FROM outbox
 		WHERE dispatched_at IS NULL AND ($1 = '' OR aggregate_id = $1::uuid) ORDER BY id`
 	rows, _ := s.pool.Query(ctx, q, aggregateID)
-	return collect(rows, "outbox", func(row pgx.CollectableRow) (OutboxRow, error) {
-		var r OutboxRow
-		err := row.Scan(&r.TaskType, &r.TaskID, &r.AggregateID, &r.Payload, &r.ProcessAt)
-		return r, err
-	})
+	return collect(rows, "outbox", scanEvent)
 }

@@ -50,8 +50,6 @@ func cmdSeed(ctx context.Context, cfg *Config, log *slog.Logger, demo bool) erro
 	return nil
 }
 
-// cmdServe runs the API until a signal, then shuts down in dependency order: HTTP drained first
-// (no new work reaches anything below), then actors, then the pool and Redis.
 // serveMode says what cmdServe does once the server listens.
 type serveMode int
 
@@ -60,6 +58,9 @@ const (
 	modeBench                  // measure the HTTP paths on loopback, then stop
 )
 
+// cmdServe runs the API until a signal (or, in modeBench, until the benchmark ends), then shuts
+// down in dependency order: HTTP drained first (no new work reaches anything below), then actors,
+// then the pool and Redis.
 func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode) error {
 	pool, err := persistence.Open(ctx, cfg.DatabaseURL, int32(cfg.DatabaseMaxConn))
 	if err != nil {
