@@ -2,55 +2,23 @@ package persistence
 
 import (
 	"context"
-	_ "embed"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/instainstru/instainstru"
+	"github.com/instainstru/instainstru/persistence/seed"
 )
 
-// catalogJSON is the platform's service catalog, kept as data in the repository.
-//
-//go:embed seeddata/catalog.json
-var catalogJSON []byte
+// SeedCatalog upserts the embedded catalog (seed.LoadCatalogFile); it is seed.Catalog(ctx, s),
+// kept as a method because tests of several packages prepare their database with it.
+func (s *Store) SeedCatalog(ctx context.Context) (int, int, error) { return seed.Catalog(ctx, s) }
 
-// CatalogFile is the shape of seeddata/catalog.json.
-type CatalogFile struct {
-	Categories []struct {
-		Slug         string   `json:"slug"`
-		Name         string   `json:"name"`
-		Description  string   `json:"description"`
-		DisplayOrder int      `json:"display_order"`
-		Aliases      []string `json:"aliases"`
-	} `json:"categories"`
-	Services []struct {
-		Slug             string   `json:"slug"`
-		Name             string   `json:"name"`
-		Category         string   `json:"category"`
-		Description      string   `json:"description"`
-		SearchTerms      []string `json:"search_terms"`
-		TypicalDurations []int    `json:"typical_durations"`
-		OnlineCapable    bool     `json:"online_capable"`
-	} `json:"services"`
-}
-
-// LoadCatalogFile parses the embedded catalog.
-func LoadCatalogFile() (*CatalogFile, error) {
-	var f CatalogFile
-	if err := json.Unmarshal(catalogJSON, &f); err != nil {
-		return nil, fmt.Errorf("parse catalog.json: %w", err)
-	}
-	return &f, nil
-}
-
-// SeedCatalog upserts every category and catalog service by slug in one transaction. Running it
-// again changes nothing but edited texts; ids of existing rows are kept, so offers stay attached.
-// It returns the number of categories and services in the catalog.
-func (s *Store) SeedCatalog(ctx context.Context) (int, int, error) {
-	f, err := LoadCatalogFile()
-	if err != nil {
-		return 0, 0, err
-	}
+// UpsertCatalog upserts every category and catalog service of f by slug in one transaction
+// (implementing seed.CatalogStore). Running it again changes nothing but edited texts; ids of
+// existing rows are kept, so offers stay attached. It returns the number of categories and
+// services in f.
+func (s *Store) UpsertCatalog(ctx context.Context, f *seed.CatalogFile) (int, int, error) {
 	const upsertCategory = `
 		INSERT INTO service_categories (id, slug, name, description, display_order, aliases)
 		VALUES ($1, $2, $3, $4, $5, $6)
@@ -74,7 +42,10 @@ func (s *Store) SeedCatalog(ctx context.Context) (int, int, error) {
 		       service_catalog.typical_durations, service_catalog.online_capable, service_catalog.display_order)
 		   IS DISTINCT FROM (EXCLUDED.category_id, EXCLUDED.name, EXCLUDED.description, EXCLUDED.search_terms,
 		       EXCLUDED.typical_durations, EXCLUDED.online_capable, EXCLUDED.display_order)`
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	if f == nil {
+		return 0, 0, &instainstru.Error{Code: instainstru.CodeInvalid, Message: "no catalog to seed"}
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		for _, c := range f.Categories {
 			b.Queue(upsertCategory, NewID(), c.Slug, c.Name, c.Description, c.DisplayOrder, nonNil(c.Aliases))
@@ -91,6 +62,7 @@ func (s *Store) SeedCatalog(ctx context.Context) (int, int, error) {
 	return len(f.Categories), len(f.Services), nil
 }
 
+// nonNil turns a nil slice into an empty one: the array columns are NOT NULL.
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}

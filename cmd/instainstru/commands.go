@@ -13,6 +13,7 @@ import (
 	"github.com/instainstru/instainstru/actors"
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/seed"
 )
 
 func cmdMigrate(ctx context.Context, cfg *Config, log *slog.Logger, down bool) error {
@@ -39,7 +40,7 @@ func cmdSeed(ctx context.Context, cfg *Config, log *slog.Logger, demo bool) erro
 	}
 	defer pool.Close()
 	store := persistence.NewStore(pool)
-	cats, svcs, err := store.SeedCatalog(ctx)
+	cats, svcs, err := seed.Catalog(ctx, store)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/seed"
 )
 
 // seedDemo loads the deterministic demo data (after the catalog) and logs what it holds and how
@@ -22,11 +23,11 @@ func seedDemo(ctx context.Context, store *persistence.Store, log *slog.Logger) e
 	start := time.Now()
 	// One hash for every account created by this run: argon2id is deliberately slow, and demo
 	// accounts share the password anyway.
-	hash, err := api.HashPassword(persistence.DemoPassword)
+	hash, err := api.HashPassword(seed.DemoPassword)
 	if err != nil {
 		return fmt.Errorf("hash the demo password: %w", err)
 	}
-	sum, err := store.SeedDemo(ctx, persistence.DemoOptions{PasswordHash: hash, Now: time.Now()})
+	sum, err := seed.Demo(ctx, store, seed.DemoOptions{PasswordHash: hash, Now: time.Now()})
 	if err != nil {
 		return err
 	}
@@ -44,7 +45,7 @@ func seedDemo(ctx context.Context, store *persistence.Store, log *slog.Logger) e
 			"emails", sum.SkippedEmails)
 	}
 	for _, l := range sum.Logins {
-		log.Info("demo login", "email", l.Email, "password", persistence.DemoPassword, "role", string(l.Role))
+		log.Info("demo login", "email", l.Email, "password", seed.DemoPassword, "role", string(l.Role))
 	}
 	if len(sum.Logins) > 0 {
 		log.Info("every other demo account (any @example.com user) has the same password")

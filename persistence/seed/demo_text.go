@@ -1,4 +1,4 @@
-package persistence
+package seed
 
 // Texts and market figures for the demo seed: bio fragments, notes, cancellation reasons, how
 // popular each service is and what lessons cost. Only demo.go reads them.

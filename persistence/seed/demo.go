@@ -1,4 +1,4 @@
-package persistence
+package seed
 
 import (
 	"context"
@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/instainstru/instainstru"
 )
@@ -55,8 +53,8 @@ var demoNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://instainstru.
 
 func demoID(name string) string { return uuid.NewSHA1(demoNamespace, []byte(name)).String() }
 
-// DemoOptions are the inputs of SeedDemo that the caller decides: the password hash every demo
-// account gets (hashing belongs to api, which persistence does not import) and the clock.
+// DemoOptions are the inputs of Demo that the caller decides: the password hash every demo
+// account gets (hashing belongs to api, which this package does not import) and the clock.
 type DemoOptions struct {
 	// PasswordHash is stored for every demo account created by this run (existing ones keep theirs).
 	PasswordHash string
@@ -87,16 +85,18 @@ type DemoSummary struct {
 	BookingsPreserved bool     // demo bookings existed already, so none were generated
 }
 
-// SeedDemo loads deterministic demo data: about 200 instructors across New York City with offers
-// of catalog services and four weeks of availability, about 100 students, the documented accounts,
-// and a few hundred past and future bookings. The catalog must have been seeded first.
+// Demo loads deterministic demo data through store: about 200 instructors across New York City
+// with offers of catalog services and four weeks of availability, about 100 students, the
+// documented accounts, and a few hundred past and future bookings. The catalog must have been
+// seeded first (Catalog).
 //
 // It is idempotent and never overwrites: rows are keyed by deterministic ids and inserted with
 // ON CONFLICT DO NOTHING, so edits made through the API survive a re-run. A re-run adds only
 // availability for dates of the coming four weeks that have none (so the calendar stays filled
 // as days pass); bookings are generated only while no demo booking exists. Everything happens in
-// one transaction under an advisory lock.
-func (s *Store) SeedDemo(ctx context.Context, opt DemoOptions) (DemoSummary, error) {
+// one transaction (store.RunDemoTx) under an advisory lock, so two seeders starting together
+// (two `instainstru all`) run one after the other and the second finds the first's rows.
+func Demo(ctx context.Context, store DemoStore, opt DemoOptions) (DemoSummary, error) {
 	if opt.PasswordHash == "" {
 		return DemoSummary{}, &instainstru.Error{Code: instainstru.CodeInvalid, Message: "demo seed needs a password hash"}
 	}
@@ -104,7 +104,7 @@ func (s *Store) SeedDemo(ctx context.Context, opt DemoOptions) (DemoSummary, err
 		return DemoSummary{}, &instainstru.Error{Code: instainstru.CodeInvalid, Message: "demo seed needs the current time"}
 	}
 	var sum DemoSummary
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := store.RunDemoTx(ctx, func(tx DemoTx) error {
 		sd := &demoSeeder{tx: tx, now: opt.Now, hash: opt.PasswordHash}
 		if err := sd.run(ctx); err != nil {
 			return err
@@ -139,35 +139,18 @@ type demoCatalog struct {
 	bySlug     map[string]*demoService
 }
 
-// demoLoadCatalog reads the active catalog services from the database (their ids are per
-// database) but orders them as the embedded catalog file does, so generation never depends on
-// the order rows come back in.
-func demoLoadCatalog(ctx context.Context, tx pgx.Tx) (*demoCatalog, error) {
+// demoNewCatalog takes the active catalog services as stored (their ids are per database) but
+// orders them as the embedded catalog file does, so generation never depends on the order rows
+// come back in.
+func demoNewCatalog(rows []CatalogServiceRow) (*demoCatalog, error) {
 	f, err := LoadCatalogFile()
 	if err != nil {
 		return nil, err
 	}
-	const q = `
-		SELECT sc.id, sc.slug, sc.name, c.slug, c.name, sc.typical_durations, sc.online_capable
-		FROM service_catalog sc
-		JOIN service_categories c ON c.id = sc.category_id
-		WHERE sc.is_active`
-	rows, err := tx.Query(ctx, q)
-	if err != nil {
-		return nil, err
-	}
 	inDB := map[string]*demoService{}
-	for rows.Next() {
-		sv := &demoService{}
-		if err := rows.Scan(&sv.id, &sv.slug, &sv.name, &sv.category, &sv.categoryName, &sv.durations, &sv.online); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		inDB[sv.slug] = sv
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+	for _, row := range rows {
+		inDB[row.Slug] = &demoService{id: row.ID, slug: row.Slug, name: row.Name, category: row.CategorySlug,
+			categoryName: row.CategoryName, durations: row.Durations, online: row.Online}
 	}
 	cat := &demoCatalog{byCategory: map[string][]*demoService{}, byID: map[string]*demoService{}, bySlug: map[string]*demoService{}}
 	for _, fs := range f.Services {
@@ -677,10 +660,10 @@ func demoJoin(xs []string) string {
 	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }
 
-// ---- the database side ----
+// ---- the run: reads and writes through DemoTx, everything else computed here ----
 
 type demoSeeder struct {
-	tx   pgx.Tx
+	tx   DemoTx
 	now  time.Time
 	hash string
 	sum  DemoSummary
@@ -714,11 +697,14 @@ type demoLiveOffer struct {
 }
 
 func (sd *demoSeeder) run(ctx context.Context) error {
-	if _, err := sd.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, demoLockKey); err != nil {
+	if err := sd.tx.AdvisoryLock(ctx, demoLockKey); err != nil {
 		return err
 	}
-	var err error
-	if sd.cat, err = demoLoadCatalog(ctx, sd.tx); err != nil {
+	services, err := sd.tx.CatalogServices(ctx)
+	if err != nil {
+		return err
+	}
+	if sd.cat, err = demoNewCatalog(services); err != nil {
 		return err
 	}
 	sd.cast = demoBuildCast(sd.cat)
@@ -734,105 +720,139 @@ func (sd *demoSeeder) run(ctx context.Context) error {
 	return nil
 }
 
-func (sd *demoSeeder) daysAgo(n int) time.Time {
-	return sd.now.Add(-time.Duration(n) * 24 * time.Hour).Truncate(time.Minute)
+func demoDaysAgo(now time.Time, n int) time.Time {
+	return now.Add(-time.Duration(n) * 24 * time.Hour).Truncate(time.Minute)
+}
+
+// demoUserRows are the accounts of the cast, every one with the given password hash.
+func demoUserRows(c *demoCast, hash string, now time.Time) []UserRow {
+	people := c.people()
+	rows := make([]UserRow, len(people))
+	for i, p := range people {
+		rows[i] = UserRow{ID: p.id, Email: p.email, PasswordHash: hash, FullName: p.fullName, Role: p.role,
+			Timezone: p.timezone, CreatedAt: demoDaysAgo(now, p.ageDays)}
+	}
+	return rows
 }
 
 func (sd *demoSeeder) insertUsers(ctx context.Context) error {
-	const q = `
-		INSERT INTO users (id, email, password_hash, full_name, role, timezone, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-		ON CONFLICT DO NOTHING`
-	b := &pgx.Batch{}
-	for _, p := range sd.cast.people() {
-		b.Queue(q, p.id, p.email, sd.hash, p.fullName, string(p.role), p.timezone, sd.daysAgo(p.ageDays))
-	}
-	n, err := demoExecBatch(ctx, sd.tx, b)
+	n, err := sd.tx.InsertUsers(ctx, demoUserRows(sd.cast, sd.hash, sd.now))
 	sd.sum.UsersCreated = n
 	return err
 }
 
-// resolveOwnership finds which demo people the database holds under the seed's own ids. A demo
-// email already taken by another account (registered by hand before the first seed) is left
-// alone: that person is skipped, never merged or overwritten.
+// demoOwnership tells which demo people the database holds under the seed's own ids (and which
+// of those are active), and the emails of the others: a demo email already taken by another
+// account (registered by hand before the first seed) is left alone, that person is skipped,
+// never merged or overwritten.
+func demoOwnership(people []*demoPerson, statuses map[string]instainstru.AccountStatus) (owned, active map[string]bool, skipped []string) {
+	owned, active = map[string]bool{}, map[string]bool{}
+	for id, status := range statuses {
+		owned[id] = true
+		active[id] = status == instainstru.StatusActive
+	}
+	for _, p := range people {
+		if !owned[p.id] {
+			skipped = append(skipped, p.email)
+		}
+	}
+	return owned, active, skipped
+}
+
 func (sd *demoSeeder) resolveOwnership(ctx context.Context) error {
 	people := sd.cast.people()
 	ids := make([]string, len(people))
 	for i, p := range people {
 		ids[i] = p.id
 	}
-	const q = `SELECT id, account_status FROM users WHERE id = ANY($1)`
-	rows, err := sd.tx.Query(ctx, q, ids)
+	statuses, err := sd.tx.UserStatuses(ctx, ids)
 	if err != nil {
 		return err
 	}
-	sd.owned, sd.activeUser = map[string]bool{}, map[string]bool{}
-	for rows.Next() {
-		var id, status string
-		if err := rows.Scan(&id, &status); err != nil {
-			rows.Close()
-			return err
-		}
-		sd.owned[id] = true
-		sd.activeUser[id] = status == string(instainstru.StatusActive)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, p := range people {
-		if !sd.owned[p.id] {
-			sd.sum.SkippedEmails = append(sd.sum.SkippedEmails, p.email)
-		}
-	}
+	var skipped []string
+	sd.owned, sd.activeUser, skipped = demoOwnership(people, statuses)
+	sd.sum.SkippedEmails = append(sd.sum.SkippedEmails, skipped...)
 	return nil
 }
 
-func (sd *demoSeeder) insertProfilesAndOffers(ctx context.Context) error {
-	const profile = `
-		INSERT INTO instructor_profiles (user_id, bio, years_experience, areas_of_service,
-			min_advance_booking_hours, buffer_minutes, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
-		ON CONFLICT DO NOTHING`
-	const offer = `
-		INSERT INTO instructor_services (id, instructor_id, catalog_service_id, hourly_rate_cents,
-			duration_options, description, location_types, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
-		ON CONFLICT DO NOTHING`
-	profiles, offers := &pgx.Batch{}, &pgx.Batch{}
-	for _, in := range sd.cast.instructors {
-		if !sd.owned[in.id] {
+// demoProfileRows are the profiles and offers of the instructors whose accounts are the seed's.
+func demoProfileRows(c *demoCast, owned map[string]bool, now time.Time) ([]ProfileRow, []OfferRow) {
+	var profiles []ProfileRow
+	var offers []OfferRow
+	for _, in := range c.instructors {
+		if !owned[in.id] {
 			continue
 		}
-		created := sd.daysAgo(in.ageDays)
-		profiles.Queue(profile, in.id, in.bio, in.years, nonNil(in.areas), in.minAdvance, in.buffer, created)
+		created := demoDaysAgo(now, in.ageDays)
+		profiles = append(profiles, ProfileRow{UserID: in.id, Bio: in.bio, YearsExperience: in.years, Areas: in.areas,
+			MinAdvanceHours: in.minAdvance, BufferMinutes: in.buffer, CreatedAt: created})
 		for _, o := range in.offers {
-			offers.Queue(offer, o.id, in.id, o.svc.id, o.rate, o.durations, o.description, o.locations, created)
+			offers = append(offers, OfferRow{ID: o.id, InstructorID: in.id, CatalogServiceID: o.svc.id,
+				HourlyRateCents: o.rate, Durations: o.durations, Description: o.description,
+				Locations: o.locations, CreatedAt: created})
 		}
 	}
-	if _, err := demoExecBatch(ctx, sd.tx, profiles); err != nil {
+	return profiles, offers
+}
+
+func (sd *demoSeeder) insertProfilesAndOffers(ctx context.Context) error {
+	profiles, offers := demoProfileRows(sd.cast, sd.owned, sd.now)
+	if _, err := sd.tx.InsertProfiles(ctx, profiles); err != nil {
 		return err
 	}
-	n, err := demoExecBatch(ctx, sd.tx, offers)
+	n, err := sd.tx.InsertOffers(ctx, offers)
 	sd.sum.OffersCreated = n
 	return err
 }
 
-func demoExecBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch) (int, error) {
-	if b.Len() == 0 {
-		return 0, nil
-	}
-	br := tx.SendBatch(ctx, b)
-	n := 0
-	for i := 0; i < b.Len(); i++ {
-		tag, err := br.Exec()
-		if err != nil {
-			_ = br.Close()
-			return n, err
+// demoSettingsOf turns stored settings into what the generator uses; an instructor whose zone
+// is unusable is left out, so that instructor's calendar is left alone.
+func demoSettingsOf(rows []SettingsRow, now time.Time) map[string]*demoSettings {
+	out := map[string]*demoSettings{}
+	for _, row := range rows {
+		st := &demoSettings{zone: row.Timezone, buffer: row.BufferMinutes, minAdvance: row.MinAdvanceHours}
+		loc, lerr := time.LoadLocation(st.zone)
+		if lerr != nil || !instainstru.ValidTimezone(st.zone) {
+			continue
 		}
-		n += int(tag.RowsAffected())
+		st.loc, st.active = loc, row.Status == instainstru.StatusActive
+		st.today = instainstru.DateOf(now.In(loc))
+		out[row.InstructorID] = st
 	}
-	return n, br.Close()
+	return out
+}
+
+// demoLiveOffersOf keeps the stored offers that are still bookable: a known catalog service, a
+// duration and a location.
+func demoLiveOffersOf(rows []StoredOfferRow, cat *demoCatalog) map[string]*demoLiveOffer {
+	out := map[string]*demoLiveOffer{}
+	for _, row := range rows {
+		o := &demoLiveOffer{id: row.ID, rate: row.HourlyRateCents, durations: row.Durations, locations: row.Locations}
+		if o.svc = cat.byID[row.CatalogServiceID]; o.svc != nil && len(o.durations) > 0 && len(o.locations) > 0 {
+			out[o.id] = o
+		}
+	}
+	return out
+}
+
+// demoAvailOf indexes stored availability by instructor and date, in the order given. A
+// blackout date is decided: it is present with no range, so nothing is added to it and nothing
+// is booked on it.
+func demoAvailOf(slots []AvailabilityRow, blackouts []BlackoutRow) map[string]map[instainstru.Date][]instainstru.TimeRange {
+	avail := map[string]map[instainstru.Date][]instainstru.TimeRange{}
+	for _, s := range slots {
+		if avail[s.InstructorID] == nil {
+			avail[s.InstructorID] = map[instainstru.Date][]instainstru.TimeRange{}
+		}
+		avail[s.InstructorID][s.Date] = append(avail[s.InstructorID][s.Date], s.Range)
+	}
+	for _, b := range blackouts {
+		if avail[b.InstructorID] == nil {
+			avail[b.InstructorID] = map[instainstru.Date][]instainstru.TimeRange{}
+		}
+		avail[b.InstructorID][b.Date] = []instainstru.TimeRange{}
+	}
+	return avail
 }
 
 // loadSettings reads back what bookings and availability must respect, as stored: the
@@ -848,153 +868,70 @@ func (sd *demoSeeder) loadSettings(ctx context.Context) error {
 			}
 		}
 	}
-	const qSettings = `
-		SELECT u.id, u.timezone, u.account_status, p.buffer_minutes, p.min_advance_booking_hours
-		FROM users u JOIN instructor_profiles p ON p.user_id = u.id
-		WHERE u.id = ANY($1)`
-	rows, err := sd.tx.Query(ctx, qSettings, ids)
+	settings, err := sd.tx.InstructorSettings(ctx, ids)
 	if err != nil {
 		return err
 	}
-	sd.settings = map[string]*demoSettings{}
-	for rows.Next() {
-		var id, status string
-		st := &demoSettings{}
-		if err := rows.Scan(&id, &st.zone, &status, &st.buffer, &st.minAdvance); err != nil {
-			rows.Close()
-			return err
-		}
-		loc, lerr := time.LoadLocation(st.zone)
-		if lerr != nil || !instainstru.ValidTimezone(st.zone) {
-			continue // an unusable zone: leave this instructor's calendar alone
-		}
-		st.loc, st.active = loc, status == string(instainstru.StatusActive)
-		st.today = instainstru.DateOf(sd.now.In(loc))
-		sd.settings[id] = st
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-
-	const qOffers = `
-		SELECT id, catalog_service_id, hourly_rate_cents, duration_options, location_types
-		FROM instructor_services WHERE id = ANY($1) AND is_active`
-	rows, err = sd.tx.Query(ctx, qOffers, offerIDs)
+	sd.settings = demoSettingsOf(settings, sd.now)
+	offers, err := sd.tx.ActiveOffers(ctx, offerIDs)
 	if err != nil {
 		return err
 	}
-	sd.liveOffers = map[string]*demoLiveOffer{}
-	for rows.Next() {
-		var o demoLiveOffer
-		var svcID string
-		if err := rows.Scan(&o.id, &svcID, &o.rate, &o.durations, &o.locations); err != nil {
-			rows.Close()
-			return err
-		}
-		if o.svc = sd.cat.byID[svcID]; o.svc != nil && len(o.durations) > 0 && len(o.locations) > 0 {
-			sd.liveOffers[o.id] = &o
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
+	sd.liveOffers = demoLiveOffersOf(offers, sd.cat)
 
 	// Every instructor's today lies within a day of UTC's, so this covers every window.
 	utcToday := instainstru.DateOf(sd.now.UTC())
 	from, to := utcToday.AddDays(-1), utcToday.AddDays(demoWindowDays+1)
-	const qSlots = `
-		SELECT instructor_id, slot_date, start_time, end_time FROM availability_slots
-		WHERE instructor_id = ANY($1) AND slot_date >= $2 AND slot_date < $3
-		ORDER BY instructor_id, slot_date, start_time`
-	rows, err = sd.tx.Query(ctx, qSlots, ids, from.Time(), to.Time())
+	slots, err := sd.tx.Availability(ctx, ids, from, to)
 	if err != nil {
 		return err
 	}
-	sd.avail = map[string]map[instainstru.Date][]instainstru.TimeRange{}
-	for rows.Next() {
-		var id string
-		var day time.Time
-		var start, end pgtype.Time
-		if err := rows.Scan(&id, &day, &start, &end); err != nil {
-			rows.Close()
-			return err
-		}
-		if sd.avail[id] == nil {
-			sd.avail[id] = map[instainstru.Date][]instainstru.TimeRange{}
-		}
-		d := instainstru.DateOf(day)
-		sd.avail[id][d] = append(sd.avail[id][d], instainstru.TimeRange{Start: demoMinute(start), End: demoMinute(end)})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-
-	const qBlackouts = `
-		SELECT instructor_id, blackout_date FROM blackout_dates
-		WHERE instructor_id = ANY($1) AND blackout_date >= $2 AND blackout_date < $3`
-	rows, err = sd.tx.Query(ctx, qBlackouts, ids, from.Time(), to.Time())
+	blackouts, err := sd.tx.Blackouts(ctx, ids, from, to)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var day time.Time
-		if err := rows.Scan(&id, &day); err != nil {
-			return err
-		}
-		// A blackout date is decided: nothing is added to it and nothing is booked on it.
-		if sd.avail[id] == nil {
-			sd.avail[id] = map[instainstru.Date][]instainstru.TimeRange{}
-		}
-		sd.avail[id][instainstru.DateOf(day)] = []instainstru.TimeRange{}
-	}
-	return rows.Err()
+	sd.avail = demoAvailOf(slots, blackouts)
+	return nil
 }
 
-func demoMinute(t pgtype.Time) instainstru.Minute {
-	return instainstru.Minute(t.Microseconds / int64(time.Minute/time.Microsecond))
-}
-
-func demoPgTime(m instainstru.Minute) pgtype.Time {
-	return pgtype.Time{Microseconds: int64(m) * int64(time.Minute/time.Microsecond), Valid: true}
-}
-
-// topUpAvailability publishes the usual hours on every date of [today, today+28) that has no
-// availability (and no blackout) for the instructor, in the instructor's own zone.
-func (sd *demoSeeder) topUpAvailability(ctx context.Context) error {
-	var rows [][]any
-	for _, in := range sd.cast.instructors {
-		st := sd.settings[in.id]
+// demoTopUp computes the usual hours on every date of [today, today+28) that has no
+// availability (and no blackout) for the instructor, in the instructor's own zone, and records
+// them in avail so bookings can be placed in them.
+func demoTopUp(c *demoCast, settings map[string]*demoSettings, avail map[string]map[instainstru.Date][]instainstru.TimeRange) []AvailabilityRow {
+	var rows []AvailabilityRow
+	for _, in := range c.instructors {
+		st := settings[in.id]
 		if st == nil {
 			continue
 		}
-		if sd.avail[in.id] == nil {
-			sd.avail[in.id] = map[instainstru.Date][]instainstru.TimeRange{}
+		if avail[in.id] == nil {
+			avail[in.id] = map[instainstru.Date][]instainstru.TimeRange{}
 		}
 		for k := 0; k < demoWindowDays; k++ {
 			d := st.today.AddDays(k)
-			if _, decided := sd.avail[in.id][d]; decided {
+			if _, decided := avail[in.id][d]; decided {
 				continue
 			}
 			ranges := demoDayRanges(in, d)
 			for _, tr := range ranges {
-				rows = append(rows, []any{in.id, d.Time(), demoPgTime(tr.Start), demoPgTime(tr.End)})
+				rows = append(rows, AvailabilityRow{InstructorID: in.id, Date: d, Range: tr})
 			}
 			if len(ranges) > 0 {
-				sd.avail[in.id][d] = ranges
+				avail[in.id][d] = ranges
 			}
 		}
 	}
+	return rows
+}
+
+// topUpAvailability publishes the usual hours on every undecided date of the window.
+func (sd *demoSeeder) topUpAvailability(ctx context.Context) error {
+	rows := demoTopUp(sd.cast, sd.settings, sd.avail)
 	if len(rows) == 0 {
 		return nil
 	}
-	n, err := sd.tx.CopyFrom(ctx, pgx.Identifier{"availability_slots"},
-		[]string{"instructor_id", "slot_date", "start_time", "end_time"}, pgx.CopyFromRows(rows))
-	sd.sum.SlotsCreated = int(n)
+	n, err := sd.tx.CopyAvailability(ctx, rows)
+	sd.sum.SlotsCreated = n
 	return err
 }
 
@@ -1050,15 +987,42 @@ type demoBooker struct {
 // insertBookings generates past and future bookings, but only while no demo booking exists: the
 // calendar the first run created is then the app's to change, and is never added to.
 func (sd *demoSeeder) insertBookings(ctx context.Context) error {
-	ids := demoBookingIDs()
-	var exists bool
-	if err := sd.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM bookings WHERE id = ANY($1))`, ids).Scan(&exists); err != nil {
+	exists, err := sd.tx.AnyBooking(ctx, demoBookingIDs())
+	if err != nil {
 		return err
 	}
 	if exists {
 		sd.sum.BookingsPreserved = true
 		return nil
 	}
+	g := sd.newBooker()
+	if len(g.bookable) == 0 || len(g.students) == 0 {
+		return nil
+	}
+	var studentIDs, instructorIDs []string
+	for _, p := range g.students {
+		studentIDs = append(studentIDs, p.id)
+	}
+	for _, b := range g.bookable {
+		instructorIDs = append(instructorIDs, b.in.id)
+	}
+	// Lessons booked through the app since (or left from earlier data) are occupied time too.
+	busy, err := sd.tx.BusyBookings(ctx, instructorIDs, studentIDs, sd.now.Add(-(demoPastDays+2)*24*time.Hour))
+	if err != nil {
+		return err
+	}
+	rows := g.plan(busy)
+	if len(rows) == 0 {
+		return nil
+	}
+	n, err := sd.tx.CopyBookings(ctx, rows)
+	sd.sum.BookingsCreated = n
+	return err
+}
+
+// newBooker gathers who can be booked: active instructors of the seed with stored settings and
+// at least one live offer, and the seed's active students.
+func (sd *demoSeeder) newBooker() *demoBooker {
 	g := &demoBooker{sd: sd, r: demoRand("bookings"), instBusy: map[string][]demoSpan{}, studBusy: map[string][]demoSpan{}}
 	for _, in := range sd.cast.instructors {
 		st := sd.settings[in.id]
@@ -1078,46 +1042,23 @@ func (sd *demoSeeder) insertBookings(ctx context.Context) error {
 			}
 		}
 	}
-	var studentIDs, instructorIDs []string
 	for _, p := range sd.cast.students {
 		if sd.owned[p.id] && sd.activeUser[p.id] {
 			g.students = append(g.students, p)
-			studentIDs = append(studentIDs, p.id)
 			if p.email == DemoStudentEmail {
 				g.fixedStud = p
 			}
 		}
 	}
-	for _, b := range g.bookable {
-		instructorIDs = append(instructorIDs, b.in.id)
-	}
-	if len(g.bookable) == 0 || len(g.students) == 0 {
-		return nil
-	}
-	// Lessons booked through the app since (or left from earlier data) are occupied time too.
-	const qBusy = `
-		SELECT instructor_id, student_id, starts_at, ends_at, blocked_until FROM bookings
-		WHERE status <> 'cancelled' AND blocked_until > $3
-		  AND (instructor_id = ANY($1) OR student_id = ANY($2))`
-	rows, err := sd.tx.Query(ctx, qBusy, instructorIDs, studentIDs, sd.now.Add(-(demoPastDays+2)*24*time.Hour))
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var inst, stud string
-		var s, e, bl time.Time
-		if err := rows.Scan(&inst, &stud, &s, &e, &bl); err != nil {
-			rows.Close()
-			return err
-		}
-		g.instBusy[inst] = append(g.instBusy[inst], demoSpan{s, bl})
-		g.studBusy[stud] = append(g.studBusy[stud], demoSpan{s, e})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
+	return g
+}
 
+// plan places the bookings around the lessons already busy and returns them as rows.
+func (g *demoBooker) plan(busy []BusyRow) []BookingRow {
+	for _, b := range busy {
+		g.instBusy[b.InstructorID] = append(g.instBusy[b.InstructorID], demoSpan{b.StartsAt, b.BlockedUntil})
+		g.studBusy[b.StudentID] = append(g.studBusy[b.StudentID], demoSpan{b.StartsAt, b.EndsAt})
+	}
 	plan := []struct {
 		n             int
 		future, fixed bool
@@ -1139,24 +1080,18 @@ func (sd *demoSeeder) insertBookings(ctx context.Context) error {
 			g.place(p.future, p.inst, p.stud)
 		}
 	}
-	if len(g.out) == 0 {
-		return nil
-	}
-	cols := []string{"id", "student_id", "instructor_id", "instructor_service_id", "booking_date", "start_time",
-		"end_time", "timezone", "starts_at", "ends_at", "blocked_until", "duration_minutes", "buffer_minutes",
-		"service_name", "category_name", "hourly_rate_cents", "total_price_cents", "status", "location_type",
-		"meeting_location", "student_note", "late_cancellation", "cancellation_reason", "cancelled_by",
-		"cancelled_at", "completed_at", "created_at", "updated_at"}
-	data := make([][]any, len(g.out))
+	rows := make([]BookingRow, len(g.out))
 	for i, b := range g.out {
-		data[i] = []any{b.id, b.studentID, b.instructorID, b.offerID, b.date.Time(), demoPgTime(b.start),
-			demoPgTime(b.end), b.zone, b.startsAt, b.endsAt, b.blockedUntil, b.duration, b.buffer,
-			b.serviceName, b.categoryName, b.rate, b.total, string(b.status), string(b.locationType),
-			b.meeting, b.note, b.late, b.reason, b.cancelledBy, b.cancelledAt, b.completedAt, b.createdAt, b.updatedAt}
+		rows[i] = BookingRow{ID: b.id, StudentID: b.studentID, InstructorID: b.instructorID, OfferID: b.offerID,
+			Date: b.date, Start: b.start, End: b.end, Timezone: b.zone,
+			StartsAt: b.startsAt, EndsAt: b.endsAt, BlockedUntil: b.blockedUntil,
+			DurationMinutes: b.duration, BufferMinutes: b.buffer, ServiceName: b.serviceName, CategoryName: b.categoryName,
+			HourlyRateCents: b.rate, TotalPriceCents: b.total, Status: b.status, LocationType: b.locationType,
+			MeetingLocation: b.meeting, StudentNote: b.note, LateCancellation: b.late,
+			CancellationReason: b.reason, CancelledBy: b.cancelledBy, CancelledAt: b.cancelledAt, CompletedAt: b.completedAt,
+			CreatedAt: b.createdAt, UpdatedAt: b.updatedAt}
 	}
-	n, err := sd.tx.CopyFrom(ctx, pgx.Identifier{"bookings"}, cols, pgx.CopyFromRows(data))
-	sd.sum.BookingsCreated = int(n)
-	return err
+	return rows
 }
 
 // demoBookingIDs are every id a demo booking can have: bookings are numbered as they are placed.
@@ -1326,30 +1261,24 @@ func (g *demoBooker) settle(bk *demoBooking, b *demoBookable, st *demoPerson) {
 
 // summarize counts what the demo data holds now.
 func (sd *demoSeeder) summarize(ctx context.Context) error {
-	var userIDs, offerIDs, instructorIDs []string
+	var q CountsQuery
 	for _, p := range sd.cast.people() {
-		userIDs = append(userIDs, p.id)
+		q.UserIDs = append(q.UserIDs, p.id)
 	}
 	for _, in := range sd.cast.instructors {
-		instructorIDs = append(instructorIDs, in.id)
+		q.InstructorIDs = append(q.InstructorIDs, in.id)
 		for _, o := range in.offers {
-			offerIDs = append(offerIDs, o.id)
+			q.OfferIDs = append(q.OfferIDs, o.id)
 		}
 	}
-	today := instainstru.DateOf(sd.now.In(demoNewYork()))
-	const q = `
-		SELECT
-			(SELECT count(*) FILTER (WHERE role = 'instructor') FROM users WHERE id = ANY($1)),
-			(SELECT count(*) FILTER (WHERE role = 'student') FROM users WHERE id = ANY($1)),
-			(SELECT count(*) FILTER (WHERE role = 'admin') FROM users WHERE id = ANY($1)),
-			(SELECT count(*) FROM instructor_services WHERE id = ANY($2) AND is_active),
-			(SELECT count(*) FROM availability_slots WHERE instructor_id = ANY($3) AND slot_date >= $4),
-			(SELECT count(*) FROM bookings WHERE id = ANY($5))`
-	err := sd.tx.QueryRow(ctx, q, userIDs, offerIDs, instructorIDs, today.Time(), demoBookingIDs()).Scan(
-		&sd.sum.Instructors, &sd.sum.Students, &sd.sum.Admins, &sd.sum.Offers, &sd.sum.UpcomingSlots, &sd.sum.Bookings)
+	q.From = instainstru.DateOf(sd.now.In(demoNewYork()))
+	q.BookingIDs = demoBookingIDs()
+	c, err := sd.tx.Counts(ctx, q)
 	if err != nil {
 		return err
 	}
+	sd.sum.Instructors, sd.sum.Students, sd.sum.Admins = c.Instructors, c.Students, c.Admins
+	sd.sum.Offers, sd.sum.UpcomingSlots, sd.sum.Bookings = c.Offers, c.UpcomingSlots, c.Bookings
 	for _, p := range []*demoPerson{sd.cast.admin, &sd.cast.instructors[0].demoPerson, sd.cast.students[0]} {
 		if sd.owned[p.id] {
 			sd.sum.Logins = append(sd.sum.Logins, DemoLogin{Email: p.email, Role: p.role})

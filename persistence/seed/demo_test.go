@@ -1,4 +1,4 @@
-package persistence_test
+package seed_test
 
 import (
 	"context"
@@ -15,11 +15,12 @@ import (
 
 	"github.com/instainstru/instainstru"
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/seed"
 	"github.com/instainstru/instainstru/persistence/testenv"
 )
 
-// The package's TestMain (main_test.go) owns the shared database; demo tests create their own
-// fresh ones instead, so demo rows and other tests' rows never meet in a count or an invariant.
+// Every demo test seeds a fresh database of its own (through persistence, the real store), so
+// no two seeds' rows meet in a count, an invariant or a digest.
 func demoDatabase(t *testing.T, label string) *testenv.DB {
 	t.Helper()
 	d, err := testenv.NewDatabase(label)
@@ -42,15 +43,15 @@ func demoNewYork(t *testing.T) *time.Location {
 // four-week window crosses a DST change and the eight past weeks reach into January.
 func demoNow(t *testing.T) time.Time { return time.Date(2026, 2, 27, 15, 4, 5, 0, demoNewYork(t)) }
 
-func demoSeed(t *testing.T, store *persistence.Store, now time.Time) persistence.DemoSummary {
+func demoSeed(t *testing.T, store *persistence.Store, now time.Time) seed.DemoSummary {
 	t.Helper()
 	ctx := context.Background()
-	_, _, err := store.SeedCatalog(ctx)
+	_, _, err := seed.Catalog(ctx, store)
 	require.NoError(t, err)
 	start := time.Now()
-	sum, err := store.SeedDemo(ctx, persistence.DemoOptions{PasswordHash: demoTestHash, Now: now})
+	sum, err := seed.Demo(ctx, store, seed.DemoOptions{PasswordHash: demoTestHash, Now: now})
 	require.NoError(t, err)
-	t.Logf("SeedDemo took %s: %+v", time.Since(start).Round(time.Millisecond), sum)
+	t.Logf("seed.Demo took %s: %+v", time.Since(start).Round(time.Millisecond), sum)
 	return sum
 }
 
@@ -103,18 +104,18 @@ func demoQueryStrings(t *testing.T, pool *pgxpool.Pool, q string, args ...any) [
 }
 
 func TestSeedDemoRejectsIncompleteOptions(t *testing.T) {
-	fresh := demoDatabase(t, "persistence_demo_opts")
-	_, _, err := fresh.Store.SeedCatalog(context.Background())
+	fresh := demoDatabase(t, "seed_demo_opts")
+	_, _, err := seed.Catalog(context.Background(), fresh.Store)
 	require.NoError(t, err)
 	for _, tc := range []struct {
 		name string
-		opt  persistence.DemoOptions
+		opt  seed.DemoOptions
 	}{
-		{"no password hash", persistence.DemoOptions{Now: demoNow(t)}},
-		{"no clock", persistence.DemoOptions{PasswordHash: demoTestHash}},
+		{"no password hash", seed.DemoOptions{Now: demoNow(t)}},
+		{"no clock", seed.DemoOptions{PasswordHash: demoTestHash}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := fresh.Store.SeedDemo(context.Background(), tc.opt)
+			_, err := seed.Demo(context.Background(), fresh.Store, tc.opt)
 			var de *instainstru.Error
 			require.True(t, errors.As(err, &de), "got %v", err)
 			assert.Equal(t, instainstru.CodeInvalid, de.Code)
@@ -124,14 +125,14 @@ func TestSeedDemoRejectsIncompleteOptions(t *testing.T) {
 }
 
 func TestSeedDemoWithoutCatalogFails(t *testing.T) {
-	fresh := demoDatabase(t, "persistence_demo_nocat")
-	_, err := fresh.Store.SeedDemo(context.Background(), persistence.DemoOptions{PasswordHash: demoTestHash, Now: demoNow(t)})
+	fresh := demoDatabase(t, "seed_demo_nocat")
+	_, err := seed.Demo(context.Background(), fresh.Store, seed.DemoOptions{PasswordHash: demoTestHash, Now: demoNow(t)})
 	require.ErrorContains(t, err, "catalog is empty")
 	assert.Zero(t, demoQueryInt(t, fresh.Pool, `SELECT count(*) FROM users`))
 }
 
 func TestSeedDemo(t *testing.T) {
-	demoDB := demoDatabase(t, "persistence_demo")
+	demoDB := demoDatabase(t, "seed_demo")
 	pool, now := demoDB.Pool, demoNow(t)
 	today := instainstru.DateOf(now)
 
@@ -161,15 +162,15 @@ func TestSeedDemo(t *testing.T) {
 		assert.Equal(t, first.SlotsCreated, demoQueryInt(t, pool, `SELECT count(*) FROM availability_slots`))
 		assert.Equal(t, first.UsersCreated, first.Instructors+first.Students+first.Admins)
 		assert.Empty(t, first.SkippedEmails)
-		assert.ElementsMatch(t, []persistence.DemoLogin{
-			{Email: persistence.DemoAdminEmail, Role: instainstru.RoleAdmin},
-			{Email: persistence.DemoInstructorEmail, Role: instainstru.RoleInstructor},
-			{Email: persistence.DemoStudentEmail, Role: instainstru.RoleStudent},
+		assert.ElementsMatch(t, []seed.DemoLogin{
+			{Email: seed.DemoAdminEmail, Role: instainstru.RoleAdmin},
+			{Email: seed.DemoInstructorEmail, Role: instainstru.RoleInstructor},
+			{Email: seed.DemoStudentEmail, Role: instainstru.RoleStudent},
 		}, first.Logins)
 	})
 
 	t.Run("same data in a fresh database", func(t *testing.T) {
-		other := demoDatabase(t, "persistence_demo_again")
+		other := demoDatabase(t, "seed_demo_again")
 		demoSeed(t, other.Store, now)
 		assert.Equal(t, snap, demoSnapshot(t, other.Pool))
 	})
@@ -395,16 +396,16 @@ func TestSeedDemo(t *testing.T) {
 // A demo email registered by someone before the first seed stays theirs: the demo skips that
 // person and everything else seeds normally.
 func TestSeedDemoLeavesTakenEmailsAlone(t *testing.T) {
-	taken := demoDatabase(t, "persistence_demo_taken")
+	taken := demoDatabase(t, "seed_demo_taken")
 	ctx := context.Background()
 	otherID := persistence.NewID()
 	_, err := taken.Pool.Exec(ctx, `INSERT INTO users (id, email, password_hash, full_name, role)
-		VALUES ($1, $2, 'not-the-demo-hash', 'Someone Else', 'student')`, otherID, persistence.DemoStudentEmail)
+		VALUES ($1, $2, 'not-the-demo-hash', 'Someone Else', 'student')`, otherID, seed.DemoStudentEmail)
 	require.NoError(t, err)
 
 	sum := demoSeed(t, taken.Store, demoNow(t))
-	assert.Equal(t, []string{persistence.DemoStudentEmail}, sum.SkippedEmails)
-	assert.NotContains(t, sum.Logins, persistence.DemoLogin{Email: persistence.DemoStudentEmail, Role: instainstru.RoleStudent})
+	assert.Equal(t, []string{seed.DemoStudentEmail}, sum.SkippedEmails)
+	assert.NotContains(t, sum.Logins, seed.DemoLogin{Email: seed.DemoStudentEmail, Role: instainstru.RoleStudent})
 	assert.GreaterOrEqual(t, sum.Bookings, 200)
 
 	var name, hash string

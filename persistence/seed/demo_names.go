@@ -1,4 +1,4 @@
-package persistence
+package seed
 
 // Data for the demo seed: people's names and the places of New York City they teach and live in.
 // Only code in demo.go reads it; changing any list changes the generated demo data (the same
