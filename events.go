@@ -20,7 +20,7 @@ const (
 // Event is one committed change, as the outbox keeps it: ids and instants only, never personal
 // data, so the job queue and its dashboard hold nothing private.
 type Event struct {
-	Seq               int64 // the outbox row's id (assigned by the store), ordering events
+	Seq               int64  // the outbox row's id (assigned by the store), ordering events
 	ID                string // availability events: a fresh id, so every change is its own event
 	Type              EventType
 	InstructorID      string

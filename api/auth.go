@@ -121,7 +121,6 @@ func (s *Server) register(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(out)
 }
 
-
 func (s *Server) login(c *fiber.Ctx) error {
 	var req LoginRequest
 	if err := decodeJSON(c, &req); err != nil {
