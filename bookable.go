@@ -37,11 +37,13 @@ func ValidDetailLevel(l PublicDetailLevel) bool {
 	return l == DetailFull || l == DetailSummary || l == DetailMinimal
 }
 
-// BookedSpan is a confirmed booking as public availability needs it: only when it takes place.
+// BookedSpan is a confirmed booking as the rules need it: when it takes place and until when it
+// blocks the instructor (its end plus the buffer in force when it was booked; zero means its end).
 // No id, student or service ever travels with it, so nothing private can leak from it.
 type BookedSpan struct {
-	StartsAt time.Time
-	EndsAt   time.Time
+	StartsAt     time.Time
+	EndsAt       time.Time
+	BlockedUntil time.Time
 }
 
 // PublicCalendar is everything the public view of one instructor needs for a window of dates
@@ -54,8 +56,9 @@ type PublicCalendar struct {
 	Timezone               string
 	AccountStatus          AccountStatus
 	MinAdvanceBookingHours int
-	// BufferMinutes is the instructor's current buffer: it widens every booking on both sides,
-	// whatever buffer was in force when the booking was made, exactly as the booking rules do.
+	// BufferMinutes is the instructor's current buffer: a new lesson must end this long before an
+	// existing booking starts; after a booking, the buffer stored with it applies (BlockedUntil),
+	// exactly as the booking rules and the database constraint do.
 	BufferMinutes int
 	// ShortestDuration is the shortest duration option of the instructor's active offers, 0 when
 	// there is none.
@@ -92,7 +95,7 @@ type PublicAvailabilityReader interface {
 
 // Bookable computes the bookable ranges of every date in [from, to] at instant now. The window
 // must lie inside the calendar's window.
-func (c *PublicCalendar) Bookable(now time.Time, from, to Date) ([]BookableDay, error) {
+func (c *PublicCalendar) Bookable(now time.Time, from, to Date, horizonDays int) ([]BookableDay, error) {
 	if from.After(to) || from.Before(c.From) || to.After(c.To) {
 		return nil, Internal(fmt.Errorf("public calendar holds %s..%s, asked for %s..%s", c.From, c.To, from, to))
 	}
@@ -112,6 +115,7 @@ func (c *PublicCalendar) Bookable(now time.Time, from, to Date) ([]BookableDay, 
 		Now:        now,
 		MinAdvance: time.Duration(c.MinAdvanceBookingHours) * time.Hour,
 		Buffer:     time.Duration(c.BufferMinutes) * time.Minute,
+		Horizon:    horizonDays,
 	}
 	out := make([]BookableDay, 0, from.DaysUntil(to)+1)
 	for d := from; !d.After(to); d = d.AddDays(1) {
@@ -128,6 +132,14 @@ type BookingRules struct {
 	MinAdvance time.Duration
 	// Buffer widens every booking on both sides.
 	Buffer time.Duration
+	// Horizon: no lesson on a date more than this many days after today (in the instructor's
+	// zone); 0 means none (AVAILABILITY_HORIZON_DAYS).
+	Horizon int
+}
+
+// beyondHorizon reports whether date d in loc lies past the horizon of r.
+func (r BookingRules) beyondHorizon(d Date, loc *time.Location) bool {
+	return r.Horizon > 0 && d.After(DateOf(r.Now.In(loc)).AddDays(r.Horizon))
 }
 
 // BookableRanges returns the wall-clock ranges of date d (in loc) in which a lesson can be booked:
@@ -137,7 +149,7 @@ type BookingRules struct {
 // The result is sorted and on the 15-minute grid; it is empty, never nil, when nothing is left.
 func BookableRanges(d Date, avail []TimeRange, bookings []BookedSpan, loc *time.Location, rules BookingRules) []TimeRange {
 	out := []TimeRange{}
-	if len(avail) == 0 {
+	if len(avail) == 0 || rules.beyondHorizon(d, loc) {
 		return out
 	}
 	avail = NormalizeRanges(avail)

@@ -64,9 +64,15 @@ func utc(s string) time.Time {
 	return t
 }
 
-// span is a booking [start, start+minutes).
+// span is a booking [start, start+minutes) with no stored buffer (blocked until its end).
 func span(start time.Time, minutes int) BookedSpan {
 	return BookedSpan{StartsAt: start, EndsAt: start.Add(time.Duration(minutes) * time.Minute)}
+}
+
+// withBuffer is b as booked while the buffer was minutes: it blocks that long after its end.
+func withBuffer(b BookedSpan, minutes int) BookedSpan {
+	b.BlockedUntil = b.EndsAt.Add(time.Duration(minutes) * time.Minute)
+	return b
 }
 
 func TestBookableRanges(t *testing.T) {
@@ -169,12 +175,26 @@ func TestBookableRanges(t *testing.T) {
 			now: longAgo, want: []string{"00:00-02:45", "03:00-24:00"}},
 		{name: "southern spring forward", loc: syd, date: "2026-10-04", avail: []string{"00:00-24:00"},
 			now: longAgo, want: []string{"00:00-01:45", "03:00-24:00"}},
+		// The buffer changed after the booking: before it the current buffer applies, after it
+		// the stored one (what the database's exclusion constraint compares).
+		{name: "buffer lowered since the booking", loc: ny, date: "2026-11-23", avail: []string{"09:00-12:00"},
+			bookings: []BookedSpan{withBuffer(span(wall(t, ny, "2026-11-23 10:00"), 60), 30)}, buffer: 0, now: longAgo,
+			want: []string{"09:00-10:00", "11:30-12:00"}},
+		{name: "buffer raised since the booking", loc: ny, date: "2026-11-23", avail: []string{"09:00-12:00"},
+			bookings: []BookedSpan{withBuffer(span(wall(t, ny, "2026-11-23 10:00"), 60), 0)}, buffer: 30, now: longAgo,
+			want: []string{"09:00-09:30", "11:00-12:00"}},
 		{name: "southern ordinary day with a booking", loc: syd, date: "2026-07-15", avail: []string{"08:00-12:00"},
 			bookings: []BookedSpan{span(utc("2026-07-14 23:00"), 60)}, buffer: 15, now: longAgo,
 			want: []string{"08:00-08:45", "10:15-12:00"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			// Unless a case says otherwise, its bookings were made under the current buffer.
+			for i, b := range c.bookings {
+				if b.BlockedUntil.IsZero() {
+					c.bookings[i] = withBuffer(b, c.buffer)
+				}
+			}
 			d := date(t, c.date)
 			rules := BookingRules{Now: c.now, MinAdvance: c.advance, Buffer: time.Duration(c.buffer) * time.Minute}
 			got := BookableRanges(d, ranges(t, c.avail...), c.bookings, c.loc, rules)
@@ -282,13 +302,15 @@ func randomDay(rng *rand.Rand, d Date, loc *time.Location) (*Calendar, BookingRu
 		if rng.IntN(4) == 0 {
 			start = start.Add(time.Duration(rng.IntN(60)) * time.Second)
 		}
-		bookings = append(bookings, span(start, (1+rng.IntN(16))*DurationGrid))
+		// Booked under some buffer, not necessarily today's: the rules must read both.
+		bookings = append(bookings, withBuffer(span(start, (1+rng.IntN(16))*DurationGrid), rng.IntN(121)))
 	}
 	advances := []time.Duration{0, 0, time.Hour, 2 * time.Hour, 5 * time.Hour, 24 * time.Hour}
 	rules := BookingRules{
 		Now:        midnight.Add(-30*time.Hour + time.Duration(rng.Int64N(int64(60*time.Hour)))),
 		MinAdvance: advances[rng.IntN(len(advances))],
 		Buffer:     time.Duration(rng.IntN(121)) * time.Minute,
+		Horizon:    []int{0, 0, 0, 1, 2, 365}[rng.IntN(6)],
 	}
 	cal := &Calendar{Loc: loc, Availability: map[Date][]TimeRange{d: NormalizeRanges(avail)}, Bookings: bookings}
 	if rng.IntN(8) == 0 {
@@ -337,7 +359,7 @@ func TestPublicCalendarBookable(t *testing.T) {
 			{Date: date(t, "2026-11-25"), Ranges: ranges(t, "09:00-12:00")},
 		},
 		Blackouts: []Date{date(t, "2026-11-25")},
-		Bookings:  []BookedSpan{span(wall(t, ny, "2026-11-24 10:00"), 60)},
+		Bookings:  []BookedSpan{withBuffer(span(wall(t, ny, "2026-11-24 10:00"), 60), 15)},
 	}
 	now := wall(t, ny, "2026-11-23 08:50")
 	want := []BookableDay{
@@ -346,27 +368,31 @@ func TestPublicCalendarBookable(t *testing.T) {
 		{date(t, "2026-11-25"), ranges(t)}, // a blackout date is empty even with stray ranges
 		{date(t, "2026-11-26"), ranges(t)},
 	}
-	got, err := cal.Bookable(now, date(t, "2026-11-23"), date(t, "2026-11-26"))
+	got, err := cal.Bookable(now, date(t, "2026-11-23"), date(t, "2026-11-26"), 0)
 	require.NoError(t, err)
 	require.Equal(t, want, got)
+	// With a horizon of two days, the third day on is empty whatever it holds.
+	got, err = cal.Bookable(now, date(t, "2026-11-23"), date(t, "2026-11-26"), 1)
+	require.NoError(t, err)
+	require.Equal(t, append(want[:2:2], BookableDay{date(t, "2026-11-25"), ranges(t)}, BookableDay{date(t, "2026-11-26"), ranges(t)}), got)
 
 	// It survives a JSON round trip unchanged (a cache stores it that way).
 	raw, err := json.Marshal(cal)
 	require.NoError(t, err)
 	var back PublicCalendar
 	require.NoError(t, json.Unmarshal(raw, &back))
-	got, err = back.Bookable(now, date(t, "2026-11-23"), date(t, "2026-11-26"))
+	got, err = back.Bookable(now, date(t, "2026-11-23"), date(t, "2026-11-26"), 0)
 	require.NoError(t, err)
 	require.Equal(t, want, got)
 
 	// Dates outside the loaded window are an error, never silently empty.
-	_, err = cal.Bookable(now, date(t, "2026-11-21"), date(t, "2026-11-26"))
+	_, err = cal.Bookable(now, date(t, "2026-11-21"), date(t, "2026-11-26"), 0)
 	require.True(t, IsCode(err, CodeInternal))
-	_, err = cal.Bookable(now, date(t, "2026-11-23"), date(t, "2026-11-29"))
+	_, err = cal.Bookable(now, date(t, "2026-11-23"), date(t, "2026-11-29"), 0)
 	require.True(t, IsCode(err, CodeInternal))
 	bad := *cal
 	bad.Timezone = "Mars/Olympus"
-	_, err = bad.Bookable(now, date(t, "2026-11-23"), date(t, "2026-11-23"))
+	_, err = bad.Bookable(now, date(t, "2026-11-23"), date(t, "2026-11-23"), 0)
 	require.True(t, IsCode(err, CodeInternal))
 
 	require.True(t, cal.Visible())

@@ -25,14 +25,21 @@ type InstructorClock struct {
 	AccountStatus          AccountStatus
 	MinAdvanceBookingHours int
 	BufferMinutes          int
+	// Version is the calendar version these settings were read at (see Calendar.Version).
+	Version int64
 }
 
-// Rules are the time rules of this instructor at instant now.
-func (c *InstructorClock) Rules(now time.Time) BookingRules {
+// AnyVersion as a write's expected calendar version writes whatever the version is (and still
+// bumps it): seeding and tests, never the actor.
+const AnyVersion int64 = -1
+
+// Rules are the time rules of this instructor at instant now, with the platform's horizon in days.
+func (c *InstructorClock) Rules(now time.Time, horizonDays int) BookingRules {
 	return BookingRules{
 		Now:        now,
 		MinAdvance: time.Duration(c.MinAdvanceBookingHours) * time.Hour,
 		Buffer:     time.Duration(c.BufferMinutes) * time.Minute,
+		Horizon:    horizonDays,
 	}
 }
 
@@ -59,7 +66,9 @@ type BookingSpan struct {
 }
 
 // Booked is the span as the rules read it, without who booked it.
-func (s BookingSpan) Booked() BookedSpan { return BookedSpan{StartsAt: s.StartsAt, EndsAt: s.EndsAt} }
+func (s BookingSpan) Booked() BookedSpan {
+	return BookedSpan{StartsAt: s.StartsAt, EndsAt: s.EndsAt, BlockedUntil: s.BlockedUntil}
+}
 
 // SpanOf is the calendar entry of a confirmed booking.
 func SpanOf(b *Booking) BookingSpan {
@@ -110,15 +119,30 @@ func (r BookingRules) earliestStart() time.Time {
 	return r.Now.Add(time.Nanosecond)
 }
 
-// blocks is the interval a booking keeps a new lesson out of: the booking widened by the buffer
-// on both sides. A lesson [a, b) conflicts with it when a < hi and b > lo.
+// blocks is the interval a booking keeps a new lesson out of. A lesson [a, b) conflicts with it
+// when a < hi and b > lo. Before the booking, the new lesson's own buffer (the instructor's buffer
+// now) must fit: lo is the start minus the current buffer. After it, the buffer in force when it
+// was booked applies: hi is its BlockedUntil. That is exactly the database's exclusion
+// constraint, which compares [starts_at, blocked_until) of both lessons, so a lowered or raised
+// buffer never makes the views list a start the database refuses, or hide one it accepts.
 func (r BookingRules) blocks(b BookedSpan) (lo, hi time.Time) {
-	return b.StartsAt.Add(-r.Buffer), b.EndsAt.Add(r.Buffer)
+	hi = b.BlockedUntil
+	if hi.Before(b.EndsAt) { // a span without its stored block (zero): the lesson itself
+		hi = b.EndsAt
+	}
+	return b.StartsAt.Add(-r.Buffer), hi
 }
 
 // Calendar is an instructor's calendar as the rules read it: availability ("the rug"), blackout
 // dates, and the confirmed bookings that can block time, in the instructor's zone.
+//
+// Its Version is the instructor's calendar version it was loaded at. The database bumps that
+// version with every write that changes anything the rules read (availability, blackouts,
+// bookings, the profile's zone, buffer and minimum notice, account status, offers), and a write
+// decided on this calendar commits only if the version is still the same (the fence): a copy of
+// the calendar is a cache, never an authority the database would not confirm.
 type Calendar struct {
+	Version      int64
 	Loc          *time.Location
 	Availability map[Date][]TimeRange // normalized ranges per date
 	Blackouts    map[Date]bool
@@ -143,15 +167,21 @@ func (c *Calendar) CheckLesson(l Lesson, r BookingRules) error {
 	if l.StartsAt.Before(r.earliestStart()) {
 		return Errorf(CodeTooSoon, "this instructor takes bookings at least %d hours ahead", int(r.MinAdvance/time.Hour))
 	}
+	if err := CheckHorizon("date", l.Date, DateOf(r.Now.In(c.Loc)), r.Horizon); err != nil {
+		return err
+	}
 	want := l.Range()
+	if c.Blackouts[l.Date] {
+		return Errorf(CodeOutsideAvailability, "the instructor is not available on %s (a blackout date)", l.Date)
+	}
 	if !slices.ContainsFunc(c.Ranges(l.Date), func(a TimeRange) bool { return a.Contains(want) }) {
 		return Errorf(CodeOutsideAvailability, "the instructor is not available for the whole lesson on %s %s–%s", l.Date, l.Start, l.End)
 	}
 	for _, b := range c.Bookings {
 		lo, hi := r.blocks(b)
 		if l.StartsAt.Before(hi) && lo.Before(l.EndsAt) {
-			if r.Buffer > 0 && !(l.StartsAt.Before(b.EndsAt) && b.StartsAt.Before(l.EndsAt)) {
-				return Errorf(CodeBookingConflict, "the instructor keeps %d minutes between lessons", int(r.Buffer/time.Minute))
+			if !(l.StartsAt.Before(b.EndsAt) && b.StartsAt.Before(l.EndsAt)) {
+				return Errorf(CodeBookingConflict, "the instructor keeps a buffer between lessons")
 			}
 			return Errorf(CodeBookingConflict, "the instructor already has a lesson at that time")
 		}
@@ -162,6 +192,18 @@ func (c *Calendar) CheckLesson(l Lesson, r BookingRules) error {
 // Bookable is the bookable wall-clock ranges of date d under r (see BookableRanges).
 func (c *Calendar) Bookable(d Date, r BookingRules) []TimeRange {
 	return BookableRanges(d, c.Ranges(d), c.Bookings, c.Loc, r)
+}
+
+// CheckStudentFree refuses a lesson that overlaps one of the student's own confirmed lessons
+// (with any instructor; no buffer applies to students). The database's per-student exclusion
+// constraint enforces the same rule at commit.
+func CheckStudentFree(l Lesson, studentLessons []BookedSpan) error {
+	for _, b := range studentLessons {
+		if l.StartsAt.Before(b.EndsAt) && b.StartsAt.Before(l.EndsAt) {
+			return Errorf(CodeStudentConflict, "you already have a lesson at that time")
+		}
+	}
+	return nil
 }
 
 // CheckParties applies the rules about who may book whom: a student books, an instructor never
@@ -205,7 +247,7 @@ func CheckDuration(offer *InstructorService, minutes int) error {
 
 // CheckBooking applies every booking rule that needs no database to a new lesson: duration,
 // location, parties, the wall clock, and the calendar. It returns the resolved lesson.
-func CheckBooking(bc *BookingContext, req *BookLessonRequest, cal *Calendar, now time.Time) (Lesson, error) {
+func CheckBooking(bc *BookingContext, req *BookLessonRequest, cal *Calendar, now time.Time, horizonDays int) (Lesson, error) {
 	if err := CheckDuration(&bc.Offer, req.DurationMinutes); err != nil {
 		return Lesson{}, err
 	}
@@ -215,13 +257,13 @@ func CheckBooking(bc *BookingContext, req *BookLessonRequest, cal *Calendar, now
 	if err := CheckParties(bc, req.StudentID); err != nil {
 		return Lesson{}, err
 	}
-	return checkSlot(bc, cal, req.Date, req.StartTime, req.DurationMinutes, now)
+	return checkSlot(bc, cal, req.Date, req.StartTime, req.DurationMinutes, bc.Instructor.Rules(now, horizonDays))
 }
 
 // CheckReschedule applies the rules to moving old to date at start (duration 0 keeps the old
 // duration) by userID: the booking's state, the offer's duration and location, the parties, the
 // wall clock and the calendar (which must not hold old itself). It returns the new lesson.
-func CheckReschedule(old *Booking, bc *BookingContext, cal *Calendar, date Date, start Minute, duration int, now time.Time) (Lesson, error) {
+func CheckReschedule(old *Booking, bc *BookingContext, cal *Calendar, date Date, start Minute, duration int, now time.Time, horizonDays int) (Lesson, error) {
 	if err := old.CheckChange("rescheduled", now); err != nil {
 		return Lesson{}, err
 	}
@@ -233,15 +275,15 @@ func CheckReschedule(old *Booking, bc *BookingContext, cal *Calendar, date Date,
 	if err := CheckParties(bc, old.Student.ID); err != nil {
 		return Lesson{}, err
 	}
-	return checkSlot(bc, cal, date, start, duration, now)
+	return checkSlot(bc, cal, date, start, duration, bc.Instructor.Rules(now, horizonDays))
 }
 
-func checkSlot(bc *BookingContext, cal *Calendar, d Date, start Minute, duration int, now time.Time) (Lesson, error) {
+func checkSlot(bc *BookingContext, cal *Calendar, d Date, start Minute, duration int, r BookingRules) (Lesson, error) {
 	l, err := ResolveLesson(d, start, duration, cal.Loc)
 	if err != nil {
 		return Lesson{}, err
 	}
-	if err := cal.CheckLesson(l, bc.Instructor.Rules(now)); err != nil {
+	if err := cal.CheckLesson(l, r); err != nil {
 		return Lesson{}, err
 	}
 	return l, nil
@@ -325,4 +367,14 @@ func NewID() string {
 	s[23] = '-'
 	hex.Encode(s[24:], u[10:])
 	return string(s[:])
+}
+
+// CheckHorizon refuses a date more than horizonDays after today (beyond_horizon). horizonDays <= 0
+// means no horizon.
+func CheckHorizon(field string, d, today Date, horizonDays int) error {
+	if horizonDays > 0 && d.After(today.AddDays(horizonDays)) {
+		return &Error{Code: CodeBeyondHorizon, Message: fmt.Sprintf("%s is more than %d days ahead", d, horizonDays),
+			Fields: []FieldError{{Field: field, Message: fmt.Sprintf("must be within %d days from today", horizonDays)}}}
+	}
+	return nil
 }

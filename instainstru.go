@@ -51,6 +51,11 @@ const (
 	CodeInvalidLocalTime      Code = "invalid_local_time"
 	CodeIdempotencyKeyReused  Code = "idempotency_key_reused"
 	CodeInvalidTransition     Code = "invalid_status_transition"
+	CodeBlackoutDate          Code = "blackout_date"
+	CodeBeyondHorizon         Code = "beyond_horizon"
+	// CodeCalendarChanged: the instructor's calendar changed since the version a write was
+	// decided on (the fence refused it). The actor reloads and decides again; clients never see it.
+	CodeCalendarChanged Code = "calendar_changed"
 )
 
 // FieldError names one invalid input field and why.

@@ -41,6 +41,14 @@ func (a *InstructorActor) putWeek(ctx context.Context, w *instainstru.Week) (*in
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	for _, d := range w.Days {
+		if len(d.Ranges) == 0 {
+			continue // clearing a date is always allowed, even past the horizon or on a blackout
+		}
+		if err := a.checkWritable("days."+d.Date.String(), d.Date); err != nil && !d.Date.Before(today) {
+			return nil, err
+		}
+	}
 	past, err := a.pastDays(ctx, start)
 	if err != nil {
 		return nil, err
@@ -78,11 +86,27 @@ func sameRanges(x, y []instainstru.TimeRange) bool {
 	return true
 }
 
-// write commits whole-date replacements, then updates memory (only after the commit succeeded).
+// checkWritable refuses ranges on date d when it is a blackout date (blackout_date) or beyond
+// the horizon (beyond_horizon).
+func (a *InstructorActor) checkWritable(field string, d instainstru.Date) error {
+	if a.black[d] {
+		return &instainstru.Error{Code: instainstru.CodeBlackoutDate, Message: fmt.Sprintf("%s is a blackout date", d),
+			Fields: []instainstru.FieldError{{Field: field, Message: "is a blackout date: remove the blackout first"}}}
+	}
+	return instainstru.CheckHorizon(field, d, a.today(), a.dir.cfg.HorizonDays)
+}
+
+// write commits whole-date replacements, fenced at the calendar's version, then updates memory
+// (only after the commit succeeded).
 func (a *InstructorActor) write(ctx context.Context, days map[instainstru.Date][]instainstru.TimeRange) error {
-	if err := a.dir.store.ReplaceAvailability(ctx, a.id, days); err != nil {
+	if len(days) == 0 {
+		return nil
+	}
+	v, err := a.dir.store.ReplaceAvailability(ctx, a.id, days, a.version)
+	if err != nil {
 		return err
 	}
+	a.version = v
 	for d, rs := range days {
 		if len(rs) == 0 {
 			delete(a.avail, d)
@@ -136,18 +160,6 @@ func (a *InstructorActor) pattern(ctx context.Context, from instainstru.Date) (m
 	return out, nil
 }
 
-func (a *InstructorActor) blackoutSet(ctx context.Context) (map[instainstru.Date]bool, error) {
-	bs, err := a.dir.store.Blackouts(ctx, a.id, a.today())
-	if err != nil {
-		return nil, err
-	}
-	set := make(map[instainstru.Date]bool, len(bs))
-	for _, b := range bs {
-		set[b.Date] = true
-	}
-	return set, nil
-}
-
 // copyWeek replaces the target week with the source week, weekday by weekday; past and blackout
 // dates of the target are left alone.
 func (a *InstructorActor) copyWeek(ctx context.Context, from, to instainstru.Date) (*instainstru.Week, error) {
@@ -155,16 +167,17 @@ func (a *InstructorActor) copyWeek(ctx context.Context, from, to instainstru.Dat
 	if err != nil {
 		return nil, err
 	}
-	black, err := a.blackoutSet(ctx)
-	if err != nil {
-		return nil, err
-	}
 	writes := map[instainstru.Date][]instainstru.TimeRange{}
 	today := a.today()
 	for i := 0; i < 7; i++ {
 		d := to.AddDays(i)
-		if d.Before(today) || black[d] {
+		if d.Before(today) || a.black[d] {
 			continue
+		}
+		if len(pat[i]) > 0 {
+			if err := instainstru.CheckHorizon("to_week_start", d, today, a.dir.cfg.HorizonDays); err != nil {
+				return nil, err
+			}
 		}
 		writes[d] = nonNilRanges(pat[i])
 	}
@@ -196,17 +209,16 @@ func (a *InstructorActor) applyPattern(ctx context.Context, m *applyPatternReque
 	if err := v.Err(); err != nil {
 		return 0, err
 	}
-	pat, err := a.pattern(ctx, m.from)
-	if err != nil {
+	if err := instainstru.CheckHorizon("end_date", m.end, today, a.dir.cfg.HorizonDays); err != nil {
 		return 0, err
 	}
-	black, err := a.blackoutSet(ctx)
+	pat, err := a.pattern(ctx, m.from)
 	if err != nil {
 		return 0, err
 	}
 	writes := map[instainstru.Date][]instainstru.TimeRange{}
 	for d := m.start; !d.After(m.end); d = d.AddDays(1) {
-		if d.Before(today) || black[d] {
+		if d.Before(today) || a.black[d] {
 			continue
 		}
 		writes[d] = nonNilRanges(pat[(int(d.Weekday())+6)%7])
@@ -219,15 +231,25 @@ func (a *InstructorActor) applyPattern(ctx context.Context, m *applyPatternReque
 
 // blackout adds (clearing the date's availability) or removes a blackout date. Past dates are refused.
 func (a *InstructorActor) blackout(ctx context.Context, m *blackoutRequest) error {
+	d := m.blackout.Date
 	if !m.add {
-		return a.dir.store.RemoveBlackout(ctx, a.id, m.blackout.Date)
+		v, err := a.dir.store.RemoveBlackout(ctx, a.id, d, a.version)
+		if err != nil {
+			return err
+		}
+		a.version = v
+		delete(a.black, d)
+		return nil
 	}
-	if m.blackout.Date.Before(a.today()) {
+	if d.Before(a.today()) {
 		return instainstru.Invalid(instainstru.FieldError{Field: "date", Message: "must not be in the past"})
 	}
-	if err := a.dir.store.AddBlackout(ctx, a.id, m.blackout); err != nil {
+	v, err := a.dir.store.AddBlackout(ctx, a.id, m.blackout, a.version)
+	if err != nil {
 		return err
 	}
-	delete(a.avail, m.blackout.Date)
+	a.version = v
+	delete(a.avail, d)
+	a.black[d] = true
 	return nil
 }

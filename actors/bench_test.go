@@ -45,7 +45,7 @@ func BenchmarkBookingVsInsertCommit(b *testing.B) {
 		for d := 0; d < 400; d++ {
 			days[first.AddDays(d)] = []instainstru.TimeRange{{Start: 0, End: instainstru.EndOfDay}}
 		}
-		require.NoError(b, db.Store.ReplaceAvailability(ctx, ins, days))
+		require.NoError(b, errOnly(db.Store.ReplaceAvailability(ctx, ins, days, instainstru.AnyVersion)))
 		lanes[i] = &lane{offer: offer, student: stu, day: first}
 	}
 	mustExecB(b, `CREATE TABLE IF NOT EXISTS bench_commits (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, note text NOT NULL, at timestamptz NOT NULL DEFAULT now())`)

@@ -28,17 +28,19 @@ import (
 type Store interface {
 	InstructorClock(ctx context.Context, instructorID string) (*instainstru.InstructorClock, error)
 	AvailabilityBetween(ctx context.Context, instructorID string, from, to instainstru.Date) (map[instainstru.Date][]instainstru.TimeRange, error)
-	ReplaceAvailability(ctx context.Context, instructorID string, days map[instainstru.Date][]instainstru.TimeRange) error
 	Blackouts(ctx context.Context, instructorID string, from instainstru.Date) ([]instainstru.BlackoutDate, error)
-	AddBlackout(ctx context.Context, instructorID string, b instainstru.BlackoutDate) error
-	RemoveBlackout(ctx context.Context, instructorID string, d instainstru.Date) error
+	// The writes are fenced: each commits only while the instructor's calendar version equals
+	// expected (else calendar_changed), and returns the version it bumped it to.
+	ReplaceAvailability(ctx context.Context, instructorID string, days map[instainstru.Date][]instainstru.TimeRange, expected int64) (int64, error)
+	AddBlackout(ctx context.Context, instructorID string, b instainstru.BlackoutDate, expected int64) (int64, error)
+	RemoveBlackout(ctx context.Context, instructorID string, d instainstru.Date, expected int64) (int64, error)
 	BookingContext(ctx context.Context, offerID, studentID string) (*instainstru.BookingContext, error)
 	ConfirmedBookingsFrom(ctx context.Context, instructorID string, from time.Time) ([]instainstru.BookingSpan, error)
 	IdempotentReplay(ctx context.Context, idem *instainstru.IdempotencyKey) (*instainstru.Booking, error)
-	InsertBooking(ctx context.Context, b *instainstru.Booking, idem *instainstru.IdempotencyKey) error
-	RescheduleBooking(ctx context.Context, old, replacement *instainstru.Booking) error
-	CancelBooking(ctx context.Context, b *instainstru.Booking) error
-	FinishBooking(ctx context.Context, id string, status instainstru.BookingStatus, at time.Time) error
+	InsertBooking(ctx context.Context, b *instainstru.Booking, idem *instainstru.IdempotencyKey, expected int64) (int64, error)
+	RescheduleBooking(ctx context.Context, old, replacement *instainstru.Booking, expected int64) (int64, error)
+	CancelBooking(ctx context.Context, b *instainstru.Booking, expected int64) (int64, error)
+	FinishBooking(ctx context.Context, instructorID, id string, status instainstru.BookingStatus, at time.Time, expected int64) (int64, error)
 	BookingByID(ctx context.Context, id string) (*instainstru.Booking, error)
 	BookingInstructor(ctx context.Context, bookingID string) (string, error)
 }
@@ -48,6 +50,10 @@ type Config struct {
 	IdleTimeout time.Duration // passivate an actor idle this long (ACTOR_IDLE_TIMEOUT)
 	AskTimeout  time.Duration // a request unanswered this long is 503 (ACTOR_ASK_TIMEOUT)
 	MaxInFlight int           // requests queued per instructor before 429
+	// HorizonDays: availability and bookings further ahead are refused (AVAILABILITY_HORIZON_DAYS;
+	// 0 means the default 365, negative means none). It also bounds what an actor loads, so no
+	// instructor can pin memory at will.
+	HorizonDays int
 	Now         func() time.Time
 	Log         *slog.Logger
 	// OnChange is called after an instructor's bookable time changed (booking, cancellation,
@@ -82,6 +88,9 @@ func NewDirectory(store Store, cfg Config) *Directory {
 	}
 	if cfg.AskTimeout <= 0 {
 		cfg.AskTimeout = 5 * time.Second
+	}
+	if cfg.HorizonDays == 0 {
+		cfg.HorizonDays = 365
 	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 256

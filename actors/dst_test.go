@@ -45,8 +45,8 @@ func TestBookingAcrossClockChanges(t *testing.T) {
 			exec(t, `INSERT INTO instructor_profiles (user_id, min_advance_booking_hours) VALUES ($1, 0)`, ins)
 			exec(t, `INSERT INTO instructor_services (id, instructor_id, catalog_service_id, hourly_rate_cents, duration_options, location_types)
 				SELECT $1, $2, id, 6000, '{30,60}', '{online}' FROM service_catalog WHERE slug='violin'`, offer, ins)
-			require.NoError(t, db.Store.ReplaceAvailability(ctx, ins, map[instainstru.Date][]instainstru.TimeRange{
-				c.day: {{Start: 0, End: instainstru.EndOfDay}}}))
+			require.NoError(t, errOnly(db.Store.ReplaceAvailability(ctx, ins, map[instainstru.Date][]instainstru.TimeRange{
+				c.day: {{Start: 0, End: instainstru.EndOfDay}}}, instainstru.AnyVersion)))
 			now := c.now
 			dir := actorsDirectory(func() time.Time { return now })
 			defer dir.Shutdown()
@@ -66,16 +66,24 @@ func TestBookingAcrossClockChanges(t *testing.T) {
 	}
 }
 
-// A booking years ahead still sees its availability after the actor reloads its calendar.
-func TestFarFutureAvailabilitySurvivesReload(t *testing.T) {
+// A booking at the far end of the horizon still sees its availability after the actor reloads
+// its calendar, and one day beyond the horizon is refused (beyond_horizon), whatever is stored.
+func TestHorizonEdgeSurvivesReload(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	far := instainstru.DateOf(time.Now().UTC()).AddDays(5 * 366)
-	require.NoError(t, db.Store.ReplaceAvailability(ctx, f.instructor, map[instainstru.Date][]instainstru.TimeRange{
-		far: {{Start: 9 * 60, End: 12 * 60}}}))
+	ny, err := instainstru.LoadZone("America/New_York")
+	require.NoError(t, err)
+	today := instainstru.DateOf(time.Now().In(ny))
+	edge, beyond := today.AddDays(365), today.AddDays(366)
+	require.NoError(t, errOnly(db.Store.ReplaceAvailability(ctx, f.instructor, map[instainstru.Date][]instainstru.TimeRange{
+		edge: {{Start: 9 * 60, End: 12 * 60}}, beyond: {{Start: 9 * 60, End: 12 * 60}}}, instainstru.AnyVersion)))
 	dir := actorsDirectory(time.Now) // a fresh directory: the actor loads from the database
 	defer dir.Shutdown()
-	_, _, err := dir.Book(ctx, &instainstru.BookLessonRequest{StudentID: student(t), InstructorServiceID: f.offer,
-		Date: far, StartTime: 10 * 60, DurationMinutes: 60, LocationType: instainstru.OnlineLocation}, nil)
-	require.NoError(t, err)
+	book := func(d instainstru.Date) error {
+		_, _, err := dir.Book(ctx, &instainstru.BookLessonRequest{StudentID: student(t), InstructorServiceID: f.offer,
+			Date: d, StartTime: 10 * 60, DurationMinutes: 60, LocationType: instainstru.OnlineLocation}, nil)
+		return err
+	}
+	require.NoError(t, book(edge))
+	require.True(t, instainstru.IsCode(book(beyond), instainstru.CodeBeyondHorizon))
 }

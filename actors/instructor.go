@@ -21,14 +21,23 @@ var lastDate = instainstru.Date{Year: 9999, Month: 12, Day: 31}
 // availability and bookings, keeps the instructor's future availability and confirmed bookings in
 // memory (loaded from PostgreSQL on its first message, reloaded after a restart), and checks every
 // booking rule against that state before one transaction commits the change.
+//
+// The state is a cache of the database at calendar version `version`, never an authority: every
+// write is fenced at that version in its own transaction (see instainstru.Calendar), so a write
+// decided on a stale copy (another node wrote, a profile edit bypassed the actor, a suspension
+// raced the booking) is refused by the database; the actor then reloads and decides again, once.
+// After an outcome it cannot know (a timeout, a lost reply after the commit) it reloads before
+// its next message and has the instructor's cache entries invalidated.
 type InstructorActor struct {
-	id     string
-	dir    *Directory
-	loaded bool
-	loc    *time.Location
-	tz     string
-	avail  map[instainstru.Date][]instainstru.TimeRange
-	spans  []instainstru.BookingSpan // confirmed bookings still blocking time, by starts_at
+	id      string
+	dir     *Directory
+	loaded  bool
+	version int64
+	loc     *time.Location
+	tz      string
+	avail   map[instainstru.Date][]instainstru.TimeRange
+	black   map[instainstru.Date]bool
+	spans   []instainstru.BookingSpan // confirmed bookings still blocking time, by starts_at
 }
 
 func newInstructorActor(id string, d *Directory) *InstructorActor {
@@ -66,12 +75,62 @@ func (a *InstructorActor) handle(actx actor.Context, msg deadlined) {
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), msg.when())
 	defer cancel()
-	if err := a.load(ctx); err != nil {
-		actx.Respond(errorReply(msg, err))
-		return
-	}
 	var reply any
 	changed := false
+	for attempt := 0; ; attempt++ {
+		if err := a.load(ctx); err != nil {
+			reply = errorReply(msg, err)
+			break
+		}
+		reply, changed = a.decide(ctx, msg)
+		err := replyError(reply)
+		if instainstru.IsCode(err, instainstru.CodeCalendarChanged) {
+			// The database refused a write decided on a stale calendar: reload and decide again.
+			a.loaded = false
+			if attempt == 0 {
+				continue
+			}
+			reply = errorReply(msg, &instainstru.Error{Code: instainstru.CodeUnavailable,
+				Message: "the instructor's calendar is changing; retry", RetryAfter: time.Second, Cause: err})
+		} else if !definite(err) {
+			// The write may have committed without our hearing of it: trust nothing in memory,
+			// and drop what caches hold of this instructor.
+			a.loaded, changed = false, true
+		}
+		break
+	}
+	if changed && a.dir.cfg.OnChange != nil {
+		// A fresh deadline: the request's may be spent exactly when invalidating matters most.
+		ictx, icancel := context.WithTimeout(context.Background(), time.Second)
+		a.dir.cfg.OnChange(ictx, a.id)
+		icancel()
+	}
+	actx.Respond(reply)
+}
+
+// definite reports whether err leaves no doubt about the outcome: success, or a refusal before or
+// by the database (nothing committed). Timeouts, lost connections and internal errors are not.
+func definite(err error) bool {
+	switch instainstru.ErrorCode(err) {
+	case instainstru.CodeUnavailable, instainstru.CodeInternal, instainstru.CodeCalendarChanged:
+		return false
+	}
+	return true
+}
+
+func replyError(reply any) error {
+	switch r := reply.(type) {
+	case *bookingResponse:
+		return r.err
+	case *availabilityResponse:
+		return r.err
+	}
+	return nil
+}
+
+// decide runs one request on the loaded calendar; changed reports a committed change of the
+// instructor's bookable time.
+func (a *InstructorActor) decide(ctx context.Context, msg deadlined) (reply any, changed bool) {
 	switch m := msg.(type) {
 	case *bookRequest:
 		b, replayed, err := a.book(ctx, m)
@@ -100,10 +159,7 @@ func (a *InstructorActor) handle(actx actor.Context, msg deadlined) {
 	default:
 		reply = errorReply(msg, instainstru.Internal(fmt.Errorf("unknown message %T", msg)))
 	}
-	if changed && a.dir.cfg.OnChange != nil {
-		a.dir.cfg.OnChange(ctx, a.id)
-	}
-	actx.Respond(reply)
+	return reply, changed
 }
 
 func errorReply(msg any, err error) any {
@@ -114,7 +170,10 @@ func errorReply(msg any, err error) any {
 	return &availabilityResponse{err: err}
 }
 
-// load reads the instructor's zone, future availability and blocking bookings once.
+// load reads the instructor's calendar once: the version first, then zone, availability from
+// yesterday to the horizon, blackouts and blocking bookings. Reading the version first makes the
+// copy at least as new as the version: a change made while loading bumps the version past it,
+// and the fence refuses the next write until a reload.
 func (a *InstructorActor) load(ctx context.Context) error {
 	if a.loaded {
 		return nil
@@ -129,9 +188,15 @@ func (a *InstructorActor) load(ctx context.Context) error {
 	}
 	now := a.dir.cfg.Now()
 	today := instainstru.DateOf(now.In(loc))
-	// Everything from yesterday on: writes may reach any future date, and after a reload the
-	// calendar must still know them (an instructor's future is a few thousand rows at most).
-	avail, err := a.dir.store.AvailabilityBetween(ctx, a.id, today.AddDays(-1), lastDate)
+	last := lastDate
+	if h := a.dir.cfg.HorizonDays; h > 0 {
+		last = today.AddDays(h)
+	}
+	avail, err := a.dir.store.AvailabilityBetween(ctx, a.id, today.AddDays(-1), last)
+	if err != nil {
+		return err
+	}
+	blackouts, err := a.dir.store.Blackouts(ctx, a.id, today.AddDays(-1))
 	if err != nil {
 		return err
 	}
@@ -139,8 +204,28 @@ func (a *InstructorActor) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.loc, a.tz, a.avail, a.spans, a.loaded = loc, clock.Timezone, avail, spans, true
+	a.black = make(map[instainstru.Date]bool, len(blackouts))
+	for _, b := range blackouts {
+		a.black[b.Date] = true
+	}
+	a.version, a.loc, a.tz, a.avail, a.spans, a.loaded = clock.Version, loc, clock.Timezone, avail, spans, true
 	return nil
+}
+
+// current returns bc if it was read at the actor's calendar version, else bc read again; if the
+// calendar moved on meanwhile, calendar_changed (the caller reloads and decides again).
+func (a *InstructorActor) current(ctx context.Context, bc *instainstru.BookingContext, studentID string) (*instainstru.BookingContext, error) {
+	if bc.Instructor.Version == a.version {
+		return bc, nil
+	}
+	fresh, err := a.dir.store.BookingContext(ctx, bc.Offer.ID, studentID)
+	if err != nil {
+		return nil, err
+	}
+	if fresh.Instructor.Version != a.version {
+		return nil, &instainstru.Error{Code: instainstru.CodeCalendarChanged, Message: "the instructor's settings changed"}
+	}
+	return fresh, nil
 }
 
 func (a *InstructorActor) today() instainstru.Date {
@@ -156,7 +241,7 @@ func (a *InstructorActor) calendar(exclude string) *instainstru.Calendar {
 			booked = append(booked, s.Booked())
 		}
 	}
-	return &instainstru.Calendar{Loc: a.loc, Availability: a.avail, Bookings: booked}
+	return &instainstru.Calendar{Version: a.version, Loc: a.loc, Availability: a.avail, Blackouts: a.black, Bookings: booked}
 }
 
 func (a *InstructorActor) book(ctx context.Context, m *bookRequest) (*instainstru.Booking, bool, error) {
@@ -166,8 +251,12 @@ func (a *InstructorActor) book(ctx context.Context, m *bookRequest) (*instainstr
 			return b, b != nil, err
 		}
 	}
+	bc, err := a.current(ctx, bc, r.StudentID)
+	if err != nil {
+		return nil, false, err
+	}
 	now := a.dir.cfg.Now().UTC()
-	l, err := instainstru.CheckBooking(bc, r, a.calendar(""), now)
+	l, err := instainstru.CheckBooking(bc, r, a.calendar(""), now, a.dir.cfg.HorizonDays)
 	if err != nil {
 		return nil, false, err
 	}
@@ -188,7 +277,8 @@ func (a *InstructorActor) book(ctx context.Context, m *bookRequest) (*instainstr
 		UpdatedAt:           now,
 	}
 	b.Place(l, a.tz, bc.Instructor.BufferMinutes)
-	if err := a.dir.store.InsertBooking(ctx, b, m.idem); err != nil {
+	v, err := a.dir.store.InsertBooking(ctx, b, m.idem, a.version)
+	if err != nil {
 		if instainstru.IsCode(err, instainstru.CodeIdempotencyKeyReused) && m.idem != nil {
 			// Another instructor's actor stored this key first (same key, different body).
 			if prev, rerr := a.dir.store.IdempotentReplay(ctx, m.idem); rerr != nil || prev != nil {
@@ -197,6 +287,7 @@ func (a *InstructorActor) book(ctx context.Context, m *bookRequest) (*instainstr
 		}
 		return nil, false, err
 	}
+	a.version = v
 	a.addSpan(b)
 	return b, false, nil
 }
@@ -247,7 +338,7 @@ func (a *InstructorActor) cancel(ctx context.Context, m *cancelRequest) (*instai
 		return nil, err
 	}
 	b.Cancel(m.userID, m.reason, now)
-	if err := a.dir.store.CancelBooking(ctx, b); err != nil {
+	if a.version, err = a.dir.store.CancelBooking(ctx, b, a.version); err != nil {
 		return nil, err
 	}
 	a.removeSpan(b.ID)
@@ -263,8 +354,11 @@ func (a *InstructorActor) reschedule(ctx context.Context, m *rescheduleRequest) 
 	if err != nil {
 		return nil, err
 	}
+	if bc, err = a.current(ctx, bc, old.Student.ID); err != nil {
+		return nil, err
+	}
 	now := a.dir.cfg.Now().UTC()
-	l, err := instainstru.CheckReschedule(old, bc, a.calendar(old.ID), m.date, m.start, m.duration, now)
+	l, err := instainstru.CheckReschedule(old, bc, a.calendar(old.ID), m.date, m.start, m.duration, now, a.dir.cfg.HorizonDays)
 	if err != nil {
 		return nil, err
 	}
@@ -280,9 +374,11 @@ func (a *InstructorActor) reschedule(ctx context.Context, m *rescheduleRequest) 
 	}
 	nb.Place(l, a.tz, bc.Instructor.BufferMinutes)
 	old.Cancel(m.userID, "rescheduled", now)
-	if err := a.dir.store.RescheduleBooking(ctx, old, nb); err != nil {
+	v, err := a.dir.store.RescheduleBooking(ctx, old, nb, a.version)
+	if err != nil {
 		return nil, err
 	}
+	a.version = v
 	a.removeSpan(old.ID)
 	a.addSpan(nb)
 	return nb, nil
@@ -297,7 +393,7 @@ func (a *InstructorActor) finish(ctx context.Context, m *finishRequest) (*instai
 	if err := b.CheckFinish(m.status, m.userID, now); err != nil {
 		return nil, err
 	}
-	if err := a.dir.store.FinishBooking(ctx, b.ID, m.status, now); err != nil {
+	if a.version, err = a.dir.store.FinishBooking(ctx, a.id, b.ID, m.status, now, a.version); err != nil {
 		return nil, err
 	}
 	a.removeSpan(b.ID)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/instainstru/instainstru"
+	"github.com/instainstru/instainstru/actors"
 	"github.com/instainstru/instainstru/api"
 )
 
@@ -287,7 +289,9 @@ func TestAvailabilityCopyWeek(t *testing.T) {
 }
 
 func TestAvailabilityApplyPattern(t *testing.T) {
-	e := newEnv(t)
+	// The 366-date limit is checked beyond a year ahead: a horizon that does not bind here (the
+	// horizon's own refusals are tested in TestAvailabilityHorizon).
+	e := newEnv(t, withHorizon(t, 800))
 	tok, _ := e.register(t, "instructor")
 	mon := nextMonday(t)
 	pattern := map[int]ranges{0: {{"09:00", "12:00"}}, 2: {{"14:00", "16:00"}}, 4: {{"10:00", "11:00"}}}
@@ -648,4 +652,13 @@ func assertEqualDays(a, b map[string][]api.TimeRangeDTO) bool {
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	return bytes.Equal(ja, jb)
+}
+
+// withHorizon wires a directory of instructor actors with an availability horizon of days.
+func withHorizon(t testing.TB, days int) func(*api.Config, *api.Deps) {
+	return func(_ *api.Config, d *api.Deps) {
+		dir := actors.NewDirectory(db.Store, actors.Config{HorizonDays: days, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		t.Cleanup(dir.Shutdown)
+		d.Bookings, d.Availability = dir, dir
+	}
 }

@@ -40,6 +40,9 @@ type PublicAvailabilityConfig struct {
 	DetailLevel string
 	// ShowInstructorName shows "Sarah C." (first name, last initial); otherwise no name at all.
 	ShowInstructorName bool
+	// HorizonDays (AVAILABILITY_HORIZON_DAYS): dates further ahead have no bookable time, as
+	// the booking rules refuse them; 0 means no horizon.
+	HorizonDays int
 }
 
 // DefaultPublicAvailabilityConfig is 30 days, full detail, names shown.
@@ -248,7 +251,7 @@ func (s *Server) publicAvailability(c *fiber.Ctx) error {
 	}
 	params := fmt.Sprintf("avail|%s|%s|%v", from, to, deref0(duration))
 	return s.memoized(c, cal, params, now, func() (any, error) {
-		days, err := cal.Bookable(now, from, to)
+		days, err := cal.Bookable(now, from, to, cfg.HorizonDays)
 		if err != nil {
 			return nil, err
 		}
@@ -315,7 +318,7 @@ func (s *Server) publicNextAvailable(c *fiber.Ctx) error {
 	}
 	params := fmt.Sprintf("next|%s|%d", today, minutes)
 	return s.memoized(c, cal, params, now, func() (any, error) {
-		days, err := cal.Bookable(now, today, today.AddDays(cfg.Days))
+		days, err := cal.Bookable(now, today, today.AddDays(cfg.Days), cfg.HorizonDays)
 		if err != nil {
 			return nil, err
 		}

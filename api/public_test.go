@@ -76,8 +76,8 @@ func pubRanges(t testing.TB, specs ...string) []instainstru.TimeRange {
 // setAvailability replaces the ranges of one date through the store.
 func (f pubFixture) setAvailability(t testing.TB, d instainstru.Date, specs ...string) {
 	t.Helper()
-	require.NoError(t, db.Store.ReplaceAvailability(t.Context(), f.id,
-		map[instainstru.Date][]instainstru.TimeRange{d: pubRanges(t, specs...)}))
+	require.NoError(t, errOnly(db.Store.ReplaceAvailability(t.Context(), f.id,
+		map[instainstru.Date][]instainstru.TimeRange{d: pubRanges(t, specs...)}, instainstru.AnyVersion)))
 }
 
 // at is the instant of wall time hh:mm on d in the instructor's zone.
@@ -189,12 +189,12 @@ func TestPublicAvailabilityFull(t *testing.T) {
 	f.setAvailability(t, d2, "10:00-11:00")
 	f.setAvailability(t, d3, "09:00-17:00")
 	// The lesson before d1 ends at 00:00; the current 15-minute buffer reaches into d1.
-	f.book(t, f.at(t, d1.AddDays(-1), "23:00"), 60, 0, "confirmed")
-	bookingID := f.book(t, f.at(t, d1, "10:00"), 60, 0, "confirmed")
-	f.book(t, f.at(t, d1, "14:00"), 60, 0, "cancelled")
+	f.book(t, f.at(t, d1.AddDays(-1), "23:00"), 60, 15, "confirmed")
+	bookingID := f.book(t, f.at(t, d1, "10:00"), 60, 15, "confirmed")
+	f.book(t, f.at(t, d1, "14:00"), 60, 15, "cancelled")
 	// 19:00-20:00 in New York is 00:00-01:00 UTC on the next day: still d1 locally.
-	f.book(t, f.at(t, d1, "19:00"), 60, 0, "confirmed")
-	require.NoError(t, db.Store.AddBlackout(t.Context(), f.id, instainstru.BlackoutDate{Date: d3, Reason: "holiday"}))
+	f.book(t, f.at(t, d1, "19:00"), 60, 15, "confirmed")
+	require.NoError(t, errOnly(db.Store.AddBlackout(t.Context(), f.id, instainstru.BlackoutDate{Date: d3, Reason: "holiday"}, instainstru.AnyVersion)))
 	// A stray range on the blackout date (the write paths never leave one) is still not shown.
 	_, err := db.Pool.Exec(t.Context(), `INSERT INTO availability_slots (instructor_id, slot_date, start_time, end_time)
 		VALUES ($1, $2, '09:00', '10:00')`, f.id, d3.Time())
@@ -217,11 +217,12 @@ func TestPublicAvailabilityFull(t *testing.T) {
 		require.NotContains(t, string(r.Body), secret)
 	}
 
-	// The buffer in force now applies, not the one stored with the booking.
+	// A raised buffer: before each booking the new lesson keeps the buffer in force now (30), after
+	// it the one stored with the booking (15), exactly as the database's constraint compares them.
 	_, err = db.Pool.Exec(t.Context(), `UPDATE instructor_profiles SET buffer_minutes = 30 WHERE user_id = $1`, f.id)
 	require.NoError(t, err)
 	_, got = getAvailability(t, e, pubPath(f.id, "start_date="+d1.String(), "end_date="+d1.String()))
-	require.Equal(t, []string{"00:30-02:00", "09:00-09:30", "11:30-12:00", "13:00-17:00", "18:00-18:30", "20:30-22:00"},
+	require.Equal(t, []string{"00:15-02:00", "09:00-09:30", "11:15-12:00", "13:00-17:00", "18:00-18:30", "20:15-22:00"},
 		slotsOf(t, got.AvailabilityByDate[d1.String()]))
 	require.ElementsMatch(t, []string{d1.String()}, mapKeys(got.AvailabilityByDate))
 }
@@ -579,7 +580,7 @@ func TestPublicNextAvailable(t *testing.T) {
 	d := f.today().AddDays(2)
 	f.setAvailability(t, d, "08:00-08:30", "09:00-12:00", "13:00-16:00")
 	f.setAvailability(t, d.AddDays(3), "07:00-12:00")
-	f.book(t, f.at(t, d, "09:30"), 60, 0, "confirmed") // with its buffer, 09:15-10:45 is taken
+	f.book(t, f.at(t, d, "09:30"), 60, 15, "confirmed") // with its buffer, 09:15-10:45 is taken
 	require.Equal(t, found(d, "10:45", "11:30"), next(e, f.id, ""))
 	require.Equal(t, found(d, "08:00", "08:30"), next(e, f.id, "?duration_minutes=30"))
 	require.Equal(t, found(d, "10:45", "11:45"), next(e, f.id, "?duration_minutes=60"))
@@ -654,8 +655,8 @@ func TestPublicAvailabilityEastOfUTC(t *testing.T) {
 	f := e.pubInstructor(t, "Kiri Te Kanawa", "Pacific/Auckland", 30, 0, "{60}")
 	d := f.today().AddDays(3)
 	f.setAvailability(t, d, "00:00-03:00", "21:00-24:00")
-	f.book(t, f.at(t, d.AddDays(-1), "23:00"), 60, 0, "confirmed")
-	f.book(t, f.at(t, d, "22:00"), 60, 0, "confirmed")
+	f.book(t, f.at(t, d.AddDays(-1), "23:00"), 60, 30, "confirmed")
+	f.book(t, f.at(t, d, "22:00"), 60, 30, "confirmed")
 	_, got := getAvailability(t, e, pubPath(f.id, "start_date="+d.String(), "end_date="+d.String()))
 	require.Equal(t, []string{"00:30-03:00", "21:00-21:30", "23:30-24:00"}, slotsOf(t, got.AvailabilityByDate[d.String()]))
 }

@@ -16,12 +16,12 @@ func (s *Store) InstructorClock(ctx context.Context, instructorID string) (*inst
 		return nil, instainstru.Errorf(instainstru.CodeNotFound, "instructor not found")
 	}
 	const q = `
-		SELECT u.id, u.full_name, u.timezone, u.account_status, p.min_advance_booking_hours, p.buffer_minutes
+		SELECT u.id, u.full_name, u.timezone, u.account_status, p.min_advance_booking_hours, p.buffer_minutes, p.calendar_version
 		FROM users u JOIN instructor_profiles p ON p.user_id = u.id
 		WHERE u.id = $1 AND u.role = 'instructor'`
 	var c instainstru.InstructorClock
 	err := s.pool.QueryRow(ctx, q, instructorID).Scan(&c.InstructorID, &c.FullName, &c.Timezone, &c.AccountStatus,
-		&c.MinAdvanceBookingHours, &c.BufferMinutes)
+		&c.MinAdvanceBookingHours, &c.BufferMinutes, &c.Version)
 	if err != nil {
 		return nil, translate(err, "instructor")
 	}
@@ -56,17 +56,23 @@ func scanDayRange(row pgx.CollectableRow) (instainstru.DayAvailability, error) {
 }
 
 // ReplaceAvailability replaces the ranges of each given date (an empty slice clears the date) in
-// one transaction, and records an availability.changed event for the instructor.
-func (s *Store) ReplaceAvailability(ctx context.Context, instructorID string, days map[instainstru.Date][]instainstru.TimeRange) error {
-	if len(days) == 0 {
-		return nil
-	}
-	return s.inTx(ctx, "availability", func(tx pgx.Tx) error {
+// one transaction fenced at calendar version expected, records an availability.changed event for
+// the instructor, and returns the new calendar version.
+func (s *Store) ReplaceAvailability(ctx context.Context, instructorID string, days map[instainstru.Date][]instainstru.TimeRange, expected int64) (int64, error) {
+	var v int64
+	err := s.inTx(ctx, "availability", func(tx pgx.Tx) (err error) {
+		if v, err = execFence(ctx, tx, instructorID, expected); err != nil {
+			return err
+		}
 		return replaceDays(ctx, tx, instructorID, days)
 	})
+	return v, err
 }
 
 func replaceDays(ctx context.Context, tx pgx.Tx, instructorID string, days map[instainstru.Date][]instainstru.TimeRange) error {
+	if len(days) == 0 {
+		return nil
+	}
 	dates := make([]time.Time, 0, len(days))
 	var insDates []time.Time
 	var insStart, insEnd []string
@@ -106,10 +112,15 @@ func (s *Store) Blackouts(ctx context.Context, instructorID string, from instain
 	})
 }
 
-// AddBlackout records a blackout date and clears that date's availability in one transaction.
-// Adding an existing date updates its reason.
-func (s *Store) AddBlackout(ctx context.Context, instructorID string, b instainstru.BlackoutDate) error {
-	return s.inTx(ctx, "blackout date", func(tx pgx.Tx) error {
+// AddBlackout records a blackout date and clears that date's availability in one transaction
+// fenced at calendar version expected; it returns the new version. Adding an existing date
+// updates its reason.
+func (s *Store) AddBlackout(ctx context.Context, instructorID string, b instainstru.BlackoutDate, expected int64) (int64, error) {
+	var v int64
+	err := s.inTx(ctx, "blackout date", func(tx pgx.Tx) (err error) {
+		if v, err = execFence(ctx, tx, instructorID, expected); err != nil {
+			return err
+		}
 		const q = `INSERT INTO blackout_dates (instructor_id, blackout_date, reason) VALUES ($1, $2, $3)
 			ON CONFLICT (instructor_id, blackout_date) DO UPDATE SET reason = EXCLUDED.reason`
 		if _, err := tx.Exec(ctx, q, instructorID, b.Date.Time(), b.Reason); err != nil {
@@ -117,20 +128,29 @@ func (s *Store) AddBlackout(ctx context.Context, instructorID string, b instains
 		}
 		return replaceDays(ctx, tx, instructorID, map[instainstru.Date][]instainstru.TimeRange{b.Date: {}})
 	})
+	return v, err
 }
 
-// RemoveBlackout deletes a blackout date; not_found when there was none. Availability that the
-// blackout cleared is not restored.
-func (s *Store) RemoveBlackout(ctx context.Context, instructorID string, d instainstru.Date) error {
-	const q = `DELETE FROM blackout_dates WHERE instructor_id = $1 AND blackout_date = $2`
-	tag, err := s.pool.Exec(ctx, q, instructorID, d.Time())
-	if err != nil {
-		return translate(err, "blackout date")
-	}
-	if tag.RowsAffected() == 0 {
-		return instainstru.Errorf(instainstru.CodeNotFound, "no blackout on %s", d)
-	}
-	return nil
+// RemoveBlackout deletes a blackout date (fenced at expected; it returns the new version);
+// not_found when there was none. Availability that the blackout cleared is not restored.
+func (s *Store) RemoveBlackout(ctx context.Context, instructorID string, d instainstru.Date, expected int64) (int64, error) {
+	var v int64
+	err := s.inTx(ctx, "blackout date", func(tx pgx.Tx) (err error) {
+		// The fence comes first in every write, so concurrent writers lock in one order.
+		if v, err = execFence(ctx, tx, instructorID, expected); err != nil {
+			return err
+		}
+		const q = `DELETE FROM blackout_dates WHERE instructor_id = $1 AND blackout_date = $2`
+		tag, err := tx.Exec(ctx, q, instructorID, d.Time())
+		if err != nil {
+			return translate(err, "blackout date")
+		}
+		if tag.RowsAffected() == 0 {
+			return instainstru.Errorf(instainstru.CodeNotFound, "no blackout on %s", d)
+		}
+		return insertOutbox(ctx, tx, instainstru.AvailabilityEvent(instructorID))
+	})
+	return v, err
 }
 
 // minuteOf converts a scanned TIME (microseconds since midnight; 24:00 is 86400e6) to a Minute.

@@ -24,7 +24,7 @@ func (s *Store) BookingContext(ctx context.Context, offerID, studentID string) (
 		SELECT o.id, o.instructor_id, sc.name, c.id, c.slug, c.name, o.hourly_rate_cents, o.duration_options,
 		       o.location_types, o.is_active AND sc.is_active,
 		       iu.full_name, iu.timezone, iu.account_status, p.min_advance_booking_hours, p.buffer_minutes,
-		       su.full_name, su.role, su.account_status
+		       p.calendar_version, su.full_name, su.role, su.account_status
 		FROM instructor_services o
 		JOIN service_catalog sc ON sc.id = o.catalog_service_id
 		JOIN service_categories c ON c.id = sc.category_id
@@ -38,7 +38,7 @@ func (s *Store) BookingContext(ctx context.Context, offerID, studentID string) (
 		&b.Offer.Category.ID, &b.Offer.Category.Slug, &b.Offer.Category.Name, &b.Offer.HourlyRateCents,
 		&b.Offer.DurationOptions, &locs, &b.OfferActive, &b.Instructor.FullName, &b.Instructor.Timezone,
 		&b.Instructor.AccountStatus, &b.Instructor.MinAdvanceBookingHours, &b.Instructor.BufferMinutes,
-		&b.StudentName, &b.StudentRole, &b.StudentStatus)
+		&b.Instructor.Version, &b.StudentName, &b.StudentRole, &b.StudentStatus)
 	if err != nil {
 		return nil, translate(err, "service")
 	}
@@ -128,42 +128,55 @@ func bookingWriteError(err error) error {
 	return translate(err, "booking")
 }
 
-// InsertBooking commits a new confirmed booking with its outbox rows and, when given, the
-// Idempotency-Key record holding the answer. The statements go as one pipelined batch ending in a
-// single Sync, which PostgreSQL runs as one implicit transaction: all of it commits or none of it
-// does, in one round trip instead of BEGIN, three statements and COMMIT.
-func (s *Store) InsertBooking(ctx context.Context, b *instainstru.Booking, idem *instainstru.IdempotencyKey) error {
+// bookingFenceSQL checks, in the booking's transaction, that student, instructor and offer are
+// still active (locking them against a concurrent suspension, deactivation or offer deletion)
+// and fences the calendar version (booking_fence, migration 00005); it returns the new version.
+const bookingFenceSQL = `SELECT booking_fence($1, $2, $3, $4)`
+
+// InsertBooking commits a new confirmed booking fenced at calendar version expected, with its
+// event and, when given, the Idempotency-Key record holding the answer, and returns the new
+// calendar version. The statements go as one pipelined batch ending in a single Sync, which
+// PostgreSQL runs as one implicit transaction: all of it commits or none of it does, in one round
+// trip instead of BEGIN, four statements and COMMIT.
+func (s *Store) InsertBooking(ctx context.Context, b *instainstru.Booking, idem *instainstru.IdempotencyKey, expected int64) (int64, error) {
 	batch := &pgx.Batch{}
+	var version int64
+	batch.Queue(bookingFenceSQL, b.Instructor.ID, b.Student.ID, b.InstructorServiceID, expected).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&version)
+	})
 	batch.Queue(insertBookingSQL, bookingArgs(b)...)
 	q, args, err := outboxInsert(instainstru.BookingEvent(instainstru.EventBookingCreated, b, b.CreatedAt))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	batch.Queue(q, args...)
 	if idem != nil {
 		resp, err := json.Marshal(b)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		batch.Queue(insertIdempotencySQL, idem.UserID, idem.Key, idem.RequestHash, resp, IdempotencyTTL.Seconds())
 	}
-	br := s.pool.SendBatch(ctx, batch)
-	for i := 0; i < batch.Len(); i++ {
-		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			return bookingWriteError(err)
-		}
+	if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
+		return 0, bookingWriteError(err)
 	}
-	return bookingWriteError(br.Close())
+	return version, nil
 }
 
 const insertIdempotencySQL = `INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response, expires_at)
 	VALUES ($1, $2, $3, 201, $4, now() + make_interval(secs => $5))`
 
 // RescheduleBooking cancels old (reason "rescheduled") and inserts its replacement in one
-// transaction: if the new booking cannot be confirmed, the old one stays confirmed.
-func (s *Store) RescheduleBooking(ctx context.Context, old, replacement *instainstru.Booking) error {
-	return s.inTx(ctx, "booking", func(tx pgx.Tx) error {
+// transaction fenced at calendar version expected (with the same activity checks as a new
+// booking): if the new booking cannot be confirmed, the old one stays confirmed. It returns the
+// new calendar version.
+func (s *Store) RescheduleBooking(ctx context.Context, old, replacement *instainstru.Booking, expected int64) (int64, error) {
+	var v int64
+	err := s.inTx(ctx, "booking", func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, bookingFenceSQL, replacement.Instructor.ID, replacement.Student.ID,
+			replacement.InstructorServiceID, expected).Scan(&v); err != nil {
+			return err
+		}
 		if err := execCancel(ctx, tx, old); err != nil {
 			return err
 		}
@@ -172,6 +185,7 @@ func (s *Store) RescheduleBooking(ctx context.Context, old, replacement *instain
 		}
 		return insertOutbox(ctx, tx, instainstru.BookingEvent(instainstru.EventBookingRescheduled, replacement, replacement.CreatedAt))
 	})
+	return v, bookingWriteError(err)
 }
 
 func execCancel(ctx context.Context, tx pgx.Tx, b *instainstru.Booking) error {
@@ -187,27 +201,38 @@ func execCancel(ctx context.Context, tx pgx.Tx, b *instainstru.Booking) error {
 	return nil
 }
 
-// CancelBooking stores a cancellation (fields already set on b) with its outbox rows.
-func (s *Store) CancelBooking(ctx context.Context, b *instainstru.Booking) error {
-	return s.inTx(ctx, "booking", func(tx pgx.Tx) error {
+// CancelBooking stores a cancellation (fields already set on b) with its event, fenced at
+// calendar version expected; it returns the new version.
+func (s *Store) CancelBooking(ctx context.Context, b *instainstru.Booking, expected int64) (int64, error) {
+	var v int64
+	err := s.inTx(ctx, "booking", func(tx pgx.Tx) (err error) {
+		if v, err = execFence(ctx, tx, b.Instructor.ID, expected); err != nil {
+			return err
+		}
 		if err := execCancel(ctx, tx, b); err != nil {
 			return err
 		}
 		return insertOutbox(ctx, tx, instainstru.BookingEvent(instainstru.EventBookingCancelled, b, *b.CancelledAt))
 	})
+	return v, err
 }
 
-// FinishBooking moves a confirmed booking to completed or no_show, with its event.
-func (s *Store) FinishBooking(ctx context.Context, id string, status instainstru.BookingStatus, at time.Time) error {
+// FinishBooking moves a confirmed booking of instructorID to completed or no_show, with its
+// event, fenced at calendar version expected; it returns the new version.
+func (s *Store) FinishBooking(ctx context.Context, instructorID, id string, status instainstru.BookingStatus, at time.Time, expected int64) (int64, error) {
 	event := instainstru.EventBookingCompleted
 	if status == instainstru.BookingNoShow {
 		event = instainstru.EventBookingNoShow
 	}
-	return s.inTx(ctx, "booking", func(tx pgx.Tx) error {
+	var v int64
+	err := s.inTx(ctx, "booking", func(tx pgx.Tx) (err error) {
+		if v, err = execFence(ctx, tx, instructorID, expected); err != nil {
+			return err
+		}
 		const q = `UPDATE bookings SET status = $2::text, completed_at = CASE WHEN $2::text = 'completed' THEN $3::timestamptz END, updated_at = $3::timestamptz
 			WHERE id = $1 AND status = 'confirmed' RETURNING instructor_id, starts_at`
 		b := instainstru.Booking{ID: id}
-		err := tx.QueryRow(ctx, q, id, string(status), at).Scan(&b.Instructor.ID, &b.StartsAt)
+		err = tx.QueryRow(ctx, q, id, string(status), at).Scan(&b.Instructor.ID, &b.StartsAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return instainstru.Errorf(instainstru.CodeInvalidTransition, "only a confirmed booking can change status")
 		}
@@ -216,6 +241,7 @@ func (s *Store) FinishBooking(ctx context.Context, id string, status instainstru
 		}
 		return insertOutbox(ctx, tx, instainstru.BookingEvent(event, &b, at))
 	})
+	return v, err
 }
 
 const bookingColumns = `b.id, b.student_id, su.full_name, b.instructor_id, iu.full_name, b.instructor_service_id,

@@ -229,8 +229,8 @@ func TestCachedPublicCalendar(t *testing.T) {
 	cs, c := cachedStores(t)
 	day := instainstru.DateOf(time.Now().UTC()).AddDays(3)
 	from, to := day.AddDays(-1), day.AddDays(1)
-	require.NoError(t, db.Store.ReplaceAvailability(ctx, f.instructor2,
-		map[instainstru.Date][]instainstru.TimeRange{day: {{Start: 9 * 60, End: 17 * 60}}}))
+	require.NoError(t, errOnly(db.Store.ReplaceAvailability(ctx, f.instructor2,
+		map[instainstru.Date][]instainstru.TimeRange{day: {{Start: 9 * 60, End: 17 * 60}}}, instainstru.AnyVersion)))
 	read := func() *instainstru.PublicCalendar {
 		t.Helper()
 		cal, err := cs.Public.PublicCalendar(ctx, f.instructor2, from, to)

@@ -143,6 +143,24 @@ func (s *Store) inTx(ctx context.Context, what string, fn func(pgx.Tx) error) er
 	return translate(pgx.BeginFunc(ctx, s.pool, fn), what)
 }
 
+// SQLSTATEs raised by the fence functions of migration 00005.
+const (
+	sqlCalendarChanged       = "IIF01"
+	sqlStudentInactive       = "IIS01"
+	sqlInstructorUnavailable = "IIU01"
+)
+
+// fence is the statement that checks and bumps the instructor's calendar version in a write's
+// transaction (calendar_fence); it returns the new version.
+const fenceSQL = `SELECT calendar_fence($1, $2)`
+
+// execFence runs the fence in tx and returns the new calendar version.
+func execFence(ctx context.Context, tx pgx.Tx, instructorID string, expected int64) (int64, error) {
+	var v int64
+	err := tx.QueryRow(ctx, fenceSQL, instructorID, expected).Scan(&v)
+	return v, translate(err, "calendar")
+}
+
 // translate maps driver errors to domain errors: no rows → not_found, unique and exclusion
 // violations → conflict (callers refine the code by constraint name), CHECK/FK → validation.
 func translate(err error, what string) error {
@@ -166,6 +184,15 @@ func translate(err error, what string) error {
 			return &instainstru.Error{Code: instainstru.CodeConflict, Message: what + " conflicts with an existing one", Cause: err}
 		case "23514", "23503", "22P02", "22007", "22008", "22003", "22021", "22001":
 			return &instainstru.Error{Code: instainstru.CodeInvalid, Message: what + " is invalid", Cause: err}
+		case sqlCalendarChanged:
+			return &instainstru.Error{Code: instainstru.CodeCalendarChanged, Message: "the instructor's calendar changed", Cause: err}
+		case sqlStudentInactive:
+			return &instainstru.Error{Code: instainstru.CodeForbidden, Message: "your account is not active", Cause: err}
+		case sqlInstructorUnavailable:
+			return &instainstru.Error{Code: instainstru.CodeInstructorUnavailable, Message: "this instructor or service is not taking bookings", Cause: err}
+		case "40P01", "40001", "55P03", "57014":
+			// Deadlock, serialization failure, lock timeout, statement timeout: nothing committed.
+			return &instainstru.Error{Code: instainstru.CodeUnavailable, Message: "the database was busy; retry", RetryAfter: time.Second, Cause: err}
 		}
 	}
 	return instainstru.Internal(err)

@@ -42,8 +42,8 @@ func (s *Store) PublicCalendar(ctx context.Context, instructorID string, from, t
 		WHERE instructor_id = $1 AND blackout_date BETWEEN $2 AND $3
 		ORDER BY blackout_date`
 	const qBookings = `
-		SELECT starts_at, ends_at FROM bookings
-		WHERE instructor_id = $1 AND status = 'confirmed' AND starts_at < $3 AND ends_at > $2
+		SELECT starts_at, ends_at, blocked_until FROM bookings
+		WHERE instructor_id = $1 AND status = 'confirmed' AND starts_at < $3 AND blocked_until > $2
 		ORDER BY starts_at`
 
 	b := &pgx.Batch{}
@@ -96,8 +96,8 @@ func (s *Store) PublicCalendar(ctx context.Context, instructorID string, from, t
 	rows, _ = br.Query()
 	if c.Bookings, err = collect(rows, "bookings", func(row pgx.CollectableRow) (instainstru.BookedSpan, error) {
 		var sp instainstru.BookedSpan
-		err := row.Scan(&sp.StartsAt, &sp.EndsAt)
-		sp.StartsAt, sp.EndsAt = sp.StartsAt.UTC(), sp.EndsAt.UTC()
+		err := row.Scan(&sp.StartsAt, &sp.EndsAt, &sp.BlockedUntil)
+		sp.StartsAt, sp.EndsAt, sp.BlockedUntil = sp.StartsAt.UTC(), sp.EndsAt.UTC(), sp.BlockedUntil.UTC()
 		return sp, err
 	}); err != nil {
 		return nil, err

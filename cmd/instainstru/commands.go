@@ -99,7 +99,8 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	// Every availability and booking write goes through the instructor's actor.
 	dir := actors.NewDirectory(store, actors.Config{
 		IdleTimeout: cfg.ActorIdleTimeout, AskTimeout: cfg.ActorAskTimeout, Log: log,
-		OnChange: cached.AvailabilityChanged,
+		HorizonDays: cfg.AvailabilityHorizonDays,
+		OnChange:    cached.AvailabilityChanged,
 	})
 
 	acfg := api.DefaultConfig()
@@ -137,7 +138,8 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 			"actors": func() any { return dir.Stats() },
 		},
 		PublicAvailability: api.PublicAvailabilityConfig{Days: cfg.PublicAvailabilityDays,
-			DetailLevel: cfg.PublicAvailabilityDetailLevel, ShowInstructorName: cfg.PublicAvailabilityShowName},
+			DetailLevel: cfg.PublicAvailabilityDetailLevel, ShowInstructorName: cfg.PublicAvailabilityShowName,
+			HorizonDays: cfg.AvailabilityHorizonDays},
 	})
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

@@ -44,6 +44,7 @@ type Config struct {
 	MailFrom                      string
 	ActorIdleTimeout              time.Duration
 	ActorAskTimeout               time.Duration
+	AvailabilityHorizonDays       int
 	LogLevel                      string
 	LogFormat                     string
 }
@@ -152,6 +153,7 @@ func loadConfig(get func(string) string) (*Config, error) {
 		MailFrom:                      r.str("MAIL_FROM", "InstaInstru <no-reply@instainstru.local>"),
 		ActorIdleTimeout:              r.dur("ACTOR_IDLE_TIMEOUT", 5*time.Minute),
 		ActorAskTimeout:               r.dur("ACTOR_ASK_TIMEOUT", 5*time.Second),
+		AvailabilityHorizonDays:       r.int("AVAILABILITY_HORIZON_DAYS", 365),
 		LogLevel:                      r.str("LOG_LEVEL", "info"),
 	}
 	defFormat := "text"
@@ -167,6 +169,9 @@ func loadConfig(get func(string) string) (*Config, error) {
 	}
 	if c.RateLimitGeneral < 1 || c.RateLimitAuth < 1 {
 		r.errs = append(r.errs, "RATE_LIMIT_GENERAL_PER_MINUTE and RATE_LIMIT_AUTH_PER_MINUTE must be at least 1")
+	}
+	if c.AvailabilityHorizonDays < 1 || c.AvailabilityHorizonDays > 3660 {
+		r.errs = append(r.errs, "AVAILABILITY_HORIZON_DAYS must be between 1 and 3660")
 	}
 	if c.PublicAvailabilityDays < 1 || c.PublicAvailabilityDays > 90 {
 		r.errs = append(r.errs, "PUBLIC_AVAILABILITY_DAYS must be between 1 and 90")

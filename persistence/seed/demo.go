@@ -937,17 +937,6 @@ func (sd *demoSeeder) topUpAvailability(ctx context.Context) error {
 
 // ---- bookings ----
 
-type demoSpan struct{ from, to time.Time }
-
-func demoOverlaps(spans []demoSpan, from, to time.Time) bool {
-	for _, s := range spans {
-		if from.Before(s.to) && s.from.Before(to) {
-			return true
-		}
-	}
-	return false
-}
-
 type demoBookable struct {
 	in     *demoInstructor
 	st     *demoSettings
@@ -977,8 +966,8 @@ type demoBooker struct {
 	r         *rand.Rand
 	bookable  []*demoBookable
 	students  []*demoPerson
-	instBusy  map[string][]demoSpan // [starts_at, blocked_until) of an instructor's lessons
-	studBusy  map[string][]demoSpan // [starts_at, ends_at) of a student's lessons
+	instBusy  map[string][]instainstru.BookedSpan // an instructor's lessons (with their stored buffers)
+	studBusy  map[string][]instainstru.BookedSpan // a student's lessons
 	out       []*demoBooking
 	fixedInst *demoBookable
 	fixedStud *demoPerson
@@ -1023,7 +1012,7 @@ func (sd *demoSeeder) insertBookings(ctx context.Context) error {
 // newBooker gathers who can be booked: active instructors of the seed with stored settings and
 // at least one live offer, and the seed's active students.
 func (sd *demoSeeder) newBooker() *demoBooker {
-	g := &demoBooker{sd: sd, r: demoRand("bookings"), instBusy: map[string][]demoSpan{}, studBusy: map[string][]demoSpan{}}
+	g := &demoBooker{sd: sd, r: demoRand("bookings"), instBusy: map[string][]instainstru.BookedSpan{}, studBusy: map[string][]instainstru.BookedSpan{}}
 	for _, in := range sd.cast.instructors {
 		st := sd.settings[in.id]
 		if st == nil || !st.active || !sd.activeUser[in.id] {
@@ -1056,8 +1045,9 @@ func (sd *demoSeeder) newBooker() *demoBooker {
 // plan places the bookings around the lessons already busy and returns them as rows.
 func (g *demoBooker) plan(busy []BusyRow) []BookingRow {
 	for _, b := range busy {
-		g.instBusy[b.InstructorID] = append(g.instBusy[b.InstructorID], demoSpan{b.StartsAt, b.BlockedUntil})
-		g.studBusy[b.StudentID] = append(g.studBusy[b.StudentID], demoSpan{b.StartsAt, b.EndsAt})
+		span := instainstru.BookedSpan{StartsAt: b.StartsAt, EndsAt: b.EndsAt, BlockedUntil: b.BlockedUntil}
+		g.instBusy[b.InstructorID] = append(g.instBusy[b.InstructorID], span)
+		g.studBusy[b.StudentID] = append(g.studBusy[b.StudentID], span)
 	}
 	plan := []struct {
 		n             int
@@ -1141,22 +1131,25 @@ func (g *demoBooker) place(future bool, inst *demoBookable, stud *demoPerson) {
 		tr := fits[r.IntN(len(fits))]
 		slots := (tr.Len()-dur)/instainstru.DurationGrid + 1
 		start := tr.Start + instainstru.Minute(instainstru.DurationGrid*r.IntN(slots))
-		end := start + instainstru.Minute(dur)
-		startsAt, err1 := instainstru.ResolveLocal(d, start, b.st.loc)
-		endsAt, err2 := instainstru.ResolveLocal(d, end, b.st.loc)
-		if err1 != nil || err2 != nil || !startsAt.Before(endsAt) {
-			continue // a DST gap
-		}
-		if future && startsAt.Before(now.Add(time.Duration(b.st.minAdvance)*time.Hour)) {
+		// The domain's rulebook decides, as for a real booking: the wall clock (DST), the advance
+		// window, availability and the instructor's and the student's other lessons. A past
+		// lesson is judged as booked two weeks before it, against its weekday template.
+		l, err := instainstru.ResolveLesson(d, start, dur, b.st.loc)
+		if err != nil || (!future && l.EndsAt.After(now)) {
 			continue
 		}
-		if !future && endsAt.After(now) {
+		rules := instainstru.BookingRules{Now: now, MinAdvance: time.Duration(b.st.minAdvance) * time.Hour,
+			Buffer: time.Duration(b.st.buffer) * time.Minute}
+		if !future {
+			rules.Now, rules.MinAdvance = l.StartsAt.Add(-14*24*time.Hour), 0
+		}
+		cal := instainstru.Calendar{Loc: b.st.loc, Availability: map[instainstru.Date][]instainstru.TimeRange{d: ranges},
+			Bookings: g.instBusy[b.in.id]}
+		if cal.CheckLesson(l, rules) != nil || instainstru.CheckStudentFree(l, g.studBusy[st.id]) != nil {
 			continue
 		}
-		blocked := endsAt.Add(time.Duration(b.st.buffer) * time.Minute)
-		if demoOverlaps(g.instBusy[b.in.id], startsAt, blocked) || demoOverlaps(g.studBusy[st.id], startsAt, endsAt) {
-			continue
-		}
+		end, startsAt, endsAt := l.End, l.StartsAt, l.EndsAt
+		blocked := endsAt.Add(rules.Buffer)
 		bk := &demoBooking{
 			id: demoID(fmt.Sprintf("demo-booking-%d", len(g.out))), studentID: st.id, instructorID: b.in.id,
 			offerID: off.id, date: d, start: start, end: end, zone: b.st.zone,
@@ -1170,8 +1163,9 @@ func (g *demoBooker) place(future bool, inst *demoBookable, stud *demoPerson) {
 		} else {
 			g.settle(bk, b, st)
 		}
-		g.instBusy[b.in.id] = append(g.instBusy[b.in.id], demoSpan{startsAt, blocked})
-		g.studBusy[st.id] = append(g.studBusy[st.id], demoSpan{startsAt, endsAt})
+		span := instainstru.BookedSpan{StartsAt: startsAt, EndsAt: endsAt, BlockedUntil: blocked}
+		g.instBusy[b.in.id] = append(g.instBusy[b.in.id], span)
+		g.studBusy[st.id] = append(g.studBusy[st.id], span)
 		g.out = append(g.out, bk)
 		return
 	}
