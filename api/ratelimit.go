@@ -17,7 +17,7 @@ import (
 )
 
 // RateLimitConfig sets the request budgets. Windows are fixed: a counter starts at the first hit
-// and resets Window later (see persistence.RedisRateLimiter), which is cheap (one round trip)
+// and resets Window later (see cache.RedisRateLimiter), which is cheap (one round trip)
 // and lets a client at most double its budget across a window boundary.
 type RateLimitConfig struct {
 	Window time.Duration

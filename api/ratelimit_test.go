@@ -15,6 +15,7 @@ import (
 	"github.com/instainstru/instainstru"
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/persistence/testenv"
 )
 
@@ -291,8 +292,8 @@ func TestRateLimitGeneralDefersFarFromTheLimit(t *testing.T) {
 }
 
 // rateStore is the Redis rate-limit store, closed when the test ends.
-func rateStore(t testing.TB, rdb *redis.Client, prefix string) *persistence.RedisRateLimiter {
-	l := persistence.NewRedisRateLimiter(rdb, prefix)
+func rateStore(t testing.TB, rdb *redis.Client, prefix string) *cache.RedisRateLimiter {
+	l := cache.NewRedisRateLimiter(rdb, prefix)
 	t.Cleanup(func() { _ = l.Close() })
 	return l
 }

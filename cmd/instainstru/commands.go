@@ -13,6 +13,7 @@ import (
 	"github.com/instainstru/instainstru/actors"
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/cache"
 )
 
 func cmdMigrate(ctx context.Context, cfg *Config, log *slog.Logger, down bool) error {
@@ -85,13 +86,13 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	// Public reads go through the Redis cache; the decorators invalidate on the writes they carry,
 	// and the actors invalidate an instructor's availability after each booking or availability
 	// write, before its response is sent.
-	ccfg := persistence.DefaultCacheConfig()
+	ccfg := cache.DefaultCacheConfig()
 	ccfg.AvailabilityTTL = cfg.PublicAvailabilityCacheTTL
-	ccfg.NearTTL = time.Second // in-process copies of hot calendars; see persistence/nearcache.go
-	cache := persistence.NewCache(rdb, ccfg)
-	defer cache.Close()
-	cached := persistence.NewCachedStores(cache, store)
-	limits := persistence.NewRedisRateLimiter(rdb, "rl:")
+	ccfg.NearTTL = time.Second // in-process copies of hot calendars; see persistence/cache/nearcache.go
+	cch := cache.NewCache(rdb, ccfg)
+	defer cch.Close()
+	cached := cache.NewCachedStores(cch, store)
+	limits := cache.NewRedisRateLimiter(rdb, "rl:")
 	defer limits.Close()
 
 	// Every availability and booking write goes through the instructor's actor.
@@ -131,7 +132,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		Public:        cached.Public,
 		MonitoringKey: cfg.MonitoringKey,
 		StatsSources: map[string]func() any{
-			"cache":  func() any { return cacheReport(cache.Stats()) },
+			"cache":  func() any { return cacheReport(cch.Stats()) },
 			"actors": func() any { return dir.Stats() },
 		},
 		PublicAvailability: api.PublicAvailabilityConfig{Days: cfg.PublicAvailabilityDays,
@@ -171,7 +172,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 }
 
 // cacheReport adds the hit rate to the cache counters.
-func cacheReport(st persistence.CacheStats) map[string]any {
+func cacheReport(st cache.CacheStats) map[string]any {
 	rate := 0.0
 	if n := st.Hits + st.Misses; n > 0 {
 		rate = float64(st.Hits) / float64(n)

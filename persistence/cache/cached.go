@@ -34,7 +34,7 @@
 // cache then holds no addresses. Own-profile and account reads are never cached: a user must see
 // their own writes at once, and those reads are rare.
 
-package persistence
+package cache
 
 import (
 	"context"
@@ -42,6 +42,7 @@ import (
 	"fmt"
 
 	"github.com/instainstru/instainstru"
+	"github.com/instainstru/instainstru/persistence"
 )
 
 // Namespaces of the cached decorators (the table at the top of this file).
@@ -184,7 +185,7 @@ func (d *CachedInstructors) PublicInstructors(ctx context.Context, q instainstru
 // deactivated instructors) is remembered for the cache's NotFoundTTL unless a status change or
 // profile write bumps the namespace first.
 func (d *CachedInstructors) PublicInstructor(ctx context.Context, id string) (*instainstru.InstructorProfile, error) {
-	if !ValidID(id) {
+	if !persistence.ValidID(id) {
 		return d.next.PublicInstructor(ctx, id)
 	}
 	return GetOrLoadIn(ctx, d.cache, profileNamespace(id), cacheKey("public"), d.cache.TTL(TierProfile),
@@ -270,7 +271,7 @@ func NewCachedPublicAvailability(c *Cache, next instainstru.PublicAvailabilityRe
 // PublicCalendar implements instainstru.PublicAvailabilityReader. Malformed ids go to the store
 // uncached (it answers not_found), so no namespace is ever made of arbitrary text.
 func (d *CachedPublicAvailability) PublicCalendar(ctx context.Context, instructorID string, from, to instainstru.Date) (*instainstru.PublicCalendar, error) {
-	if !ValidID(instructorID) {
+	if !persistence.ValidID(instructorID) {
 		return d.next.PublicCalendar(ctx, instructorID, from, to)
 	}
 	// The hottest read: served from the near cache when one is configured (values shared, read-only).
@@ -375,7 +376,7 @@ func (d *CachedUsers) SetAccountStatus(ctx context.Context, id string, status in
 }
 
 // CacheBackend is everything the cached decorators wrap and the cache warmer reads;
-// *Store implements it.
+// *persistence.Store implements it.
 type CacheBackend interface {
 	instainstru.CatalogReader
 	instainstru.InstructorStore
@@ -431,5 +432,5 @@ var (
 	_ instainstru.PublicAvailabilityReader = (*CachedPublicAvailability)(nil)
 	_ instainstru.AccountStore             = (*CachedAccounts)(nil)
 	_ instainstru.UserStore                = (*CachedUsers)(nil)
-	_ CacheBackend                         = (*Store)(nil)
+	_ CacheBackend                         = (*persistence.Store)(nil)
 )

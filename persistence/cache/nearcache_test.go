@@ -1,4 +1,4 @@
-package persistence_test
+package cache_test
 
 import (
 	"context"
@@ -9,15 +9,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/persistence/testenv"
 )
 
 // nearNode is one API node's cache with a near cache whose TTL is long enough that only
 // invalidation, never expiry, can explain a reload.
-func nearNode(t *testing.T, addrPrefix string, rdbDB int) *persistence.Cache {
+func nearNode(t *testing.T, addrPrefix string, rdbDB int) *cache.Cache {
 	t.Helper()
 	rdb, _ := testenv.Redis(t, rdbDB)
-	c := persistence.NewCache(rdb, persistence.CacheConfig{Prefix: addrPrefix, CallTimeout: 2 * time.Second, NearTTL: time.Hour})
+	c := cache.NewCache(rdb, cache.CacheConfig{Prefix: addrPrefix, CallTimeout: 2 * time.Second, NearTTL: time.Hour})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -27,16 +28,16 @@ type counter struct{ n atomic.Int64 }
 
 func (c *counter) load(context.Context) (int64, error) { return c.n.Add(1), nil }
 
-func nearRead(t *testing.T, c *persistence.Cache, ld *counter) int64 {
+func nearRead(t *testing.T, c *cache.Cache, ld *counter) int64 {
 	t.Helper()
-	v, err := persistence.GetOrLoadInNear(context.Background(), c, "avail:x", "k", time.Hour, ld.load)
+	v, err := cache.GetOrLoadInNear(context.Background(), c, "avail:x", "k", time.Hour, ld.load)
 	require.NoError(t, err)
 	return v
 }
 
 // waitLive waits until a node's invalidation subscription is established (reads before that
 // bypass the near cache by design).
-func waitLive(t *testing.T, c *persistence.Cache, ld *counter) {
+func waitLive(t *testing.T, c *cache.Cache, ld *counter) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		before := c.Stats().NearHits
@@ -86,14 +87,14 @@ func TestNearCacheLoadInFlightDuringBumpIsNotStored(t *testing.T) {
 	}
 	done := make(chan int64)
 	go func() {
-		v, _ := persistence.GetOrLoadInNear(context.Background(), c, "avail:y", "k", time.Hour, slow)
+		v, _ := cache.GetOrLoadInNear(context.Background(), c, "avail:y", "k", time.Hour, slow)
 		done <- v
 	}()
 	<-started
 	c.Bump(context.Background(), "avail:y")
 	close(release)
 	require.EqualValues(t, 1, <-done)
-	v, err := persistence.GetOrLoadInNear(context.Background(), c, "avail:y", "k", time.Hour, slow)
+	v, err := cache.GetOrLoadInNear(context.Background(), c, "avail:y", "k", time.Hour, slow)
 	require.NoError(t, err)
 	require.EqualValues(t, 2, v, "the value loaded before the Bump was not kept")
 }
@@ -101,7 +102,7 @@ func TestNearCacheLoadInFlightDuringBumpIsNotStored(t *testing.T) {
 func TestNearCacheBypassedWhileUnsubscribed(t *testing.T) {
 	p := testenv.StartRedis(t)
 	rdb := p.Client()
-	c := persistence.NewCache(rdb, persistence.CacheConfig{Prefix: "near:", CallTimeout: 100 * time.Millisecond,
+	c := cache.NewCache(rdb, cache.CacheConfig{Prefix: "near:", CallTimeout: 100 * time.Millisecond,
 		CoolDown: 200 * time.Millisecond, NearTTL: time.Hour})
 	t.Cleanup(func() { _ = c.Close() })
 	ld := &counter{}

@@ -46,7 +46,10 @@
 // Keys: <prefix>epoch, <prefix>ver:<ns>, <prefix>e<epoch>:k:<key> for plain entries and
 // <prefix>e<epoch>:n:<ns>|v<version>|<key> for namespaced ones (hence no '|' in namespaces).
 
-package persistence
+// Package cache is the Redis layer in front of the PostgreSQL stores of package persistence: cache
+// decorators with the same interfaces as the stores, an in-process near cache, a circuit breaker and
+// the shared rate-limit counter store. Redis can only make a read faster, never fail it.
+package cache
 
 import (
 	"context"

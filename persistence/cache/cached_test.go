@@ -1,4 +1,4 @@
-package persistence_test
+package cache_test
 
 import (
 	"context"
@@ -12,13 +12,14 @@ import (
 
 	"github.com/instainstru/instainstru"
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/cache"
 )
 
 // cachedStores wraps the package store with a fresh cache (own prefix on the shared Redis).
-func cachedStores(t *testing.T) (*persistence.CachedStores, *persistence.Cache) {
+func cachedStores(t *testing.T) (*cache.CachedStores, *cache.Cache) {
 	t.Helper()
-	c, _ := sharedCache(t, persistence.CacheConfig{})
-	return persistence.NewCachedStores(c, db.Store), c
+	c, _ := sharedCache(t, cache.CacheConfig{})
+	return cache.NewCachedStores(c, db.Store), c
 }
 
 // sameJSON asserts that two values encode identically: cached values are decoded from JSON, so
@@ -33,7 +34,7 @@ func sameJSON(t *testing.T, want, got any, msgAndArgs ...any) {
 }
 
 // statDelta runs fn and reports how many hits and loads it caused.
-func statDelta(c *persistence.Cache, fn func()) (hits, loads int64) {
+func statDelta(c *cache.Cache, fn func()) (hits, loads int64) {
 	before := c.Stats()
 	fn()
 	after := c.Stats()
@@ -145,7 +146,7 @@ func TestCachedCatalogReads(t *testing.T) {
 }
 
 // catalogCount reads piano's active_instructors through the cache.
-func catalogCount(t *testing.T, cs *persistence.CachedStores) int {
+func catalogCount(t *testing.T, cs *cache.CachedStores) int {
 	t.Helper()
 	sv, _, err := cs.Catalog.CatalogServiceDetail(context.Background(), "piano")
 	require.NoError(t, err)
@@ -303,9 +304,9 @@ func TestCachedPublicCalendar(t *testing.T) {
 func TestCachedPublicCalendarLoadsOnce(t *testing.T) {
 	ctx := context.Background()
 	f := db.NewFixture(t)
-	c, _ := sharedCache(t, persistence.CacheConfig{})
+	c, _ := sharedCache(t, cache.CacheConfig{})
 	counter := &countingCalendar{next: db.Store, delay: 30 * time.Millisecond}
-	pub := persistence.NewCachedPublicAvailability(c, counter)
+	pub := cache.NewCachedPublicAvailability(c, counter)
 	day := instainstru.DateOf(time.Now().UTC())
 
 	var wg sync.WaitGroup
