@@ -28,14 +28,14 @@ import (
 // sharedTestCache is a cache on the shared Redis (the package's DB 1) under its own prefix. The
 // per-call timeout is generous: other packages' tests load the machine, and a Redis call that
 // timed out would only make a read skip the cache, which the tests below count.
-func sharedTestCache(t testing.TB) (*cache.Cache, *cache.CachedStores) {
+func sharedTestCache(t testing.TB) (*cache.Cache, *cache.Stores) {
 	t.Helper()
 	rdb, _ := testenv.Redis(t, 1)
 	// NearTTL as in cmd: the near cache and the render memo are part of what these tests prove.
-	c := cache.NewCache(rdb, cache.CacheConfig{Prefix: "apicache:" + persistence.NewID() + ":",
+	c := cache.New(rdb, cache.Config{Prefix: "apicache:" + persistence.NewID() + ":",
 		CallTimeout: 2 * time.Second, NearTTL: time.Second})
 	t.Cleanup(func() { _ = c.Close() })
-	return c, cache.NewCachedStores(c, db.Store)
+	return c, cache.NewStores(c, db.Store)
 }
 
 // rawGet is a GET usable from any goroutine (the client's helpers fail the test, which only the
@@ -139,10 +139,10 @@ func TestCacheSurvivesRedisOutage(t *testing.T) {
 	p := testenv.StartRedis(t)
 	rdb := redis.NewClient(&redis.Options{Addr: p.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
-	ch := cache.NewCache(rdb, cache.CacheConfig{Prefix: "outage:", CallTimeout: 200 * time.Millisecond, NearTTL: time.Second,
+	ch := cache.New(rdb, cache.Config{Prefix: "outage:", CallTimeout: 200 * time.Millisecond, NearTTL: time.Second,
 		CoolDown: 300 * time.Millisecond})
 	t.Cleanup(func() { _ = ch.Close() })
-	cs := cache.NewCachedStores(ch, db.Store)
+	cs := cache.NewStores(ch, db.Store)
 	e := newEnv(t, withCache(t, cs))
 	d := dayAhead(2)
 	tc := newTeacher(t, e, 6000, 0, 0, map[instainstru.Date][]instainstru.TimeRange{d: spans("09:00", "17:00")})
@@ -240,7 +240,7 @@ func TestCacheColdReadsLoadOnce(t *testing.T) {
 	ch, cs := sharedTestCache(t)
 	counter := &calendarLoadCounter{next: db.Store, delay: 50 * time.Millisecond}
 	e := newEnv(t, withCache(t, cs), func(_ *api.Config, d *api.Deps) {
-		d.Public = cache.NewCachedPublicAvailability(ch, counter)
+		d.Public = cache.NewPublicAvailability(ch, counter)
 	})
 	d := dayAhead(1)
 	tc := newTeacher(t, e, 6000, 0, 0, map[instainstru.Date][]instainstru.TimeRange{d: spans("09:00", "12:00")})

@@ -77,7 +77,7 @@ func newEnv(t testing.TB, opts ...func(*api.Config, *api.Deps)) *env {
 
 // withCache wires the cached decorators of cs in place of the store, as cmd does, and a directory
 // of instructor actors whose OnChange invalidates the instructor's cached availability.
-func withCache(t testing.TB, cs *cache.CachedStores) func(*api.Config, *api.Deps) {
+func withCache(t testing.TB, cs *cache.Stores) func(*api.Config, *api.Deps) {
 	return func(_ *api.Config, d *api.Deps) {
 		dir := actors.NewDirectory(db.Store, actors.Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			OnChange: cs.AvailabilityChanged})

@@ -86,12 +86,12 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	// Public reads go through the Redis cache; the decorators invalidate on the writes they carry,
 	// and the actors invalidate an instructor's availability after each booking or availability
 	// write, before its response is sent.
-	ccfg := cache.DefaultCacheConfig()
+	ccfg := cache.DefaultConfig()
 	ccfg.AvailabilityTTL = cfg.PublicAvailabilityCacheTTL
 	ccfg.NearTTL = time.Second // in-process copies of hot calendars; see persistence/cache/nearcache.go
-	cch := cache.NewCache(rdb, ccfg)
+	cch := cache.New(rdb, ccfg)
 	defer cch.Close()
-	cached := cache.NewCachedStores(cch, store)
+	cached := cache.NewStores(cch, store)
 	limits := cache.NewRedisRateLimiter(rdb, "rl:")
 	defer limits.Close()
 
@@ -172,7 +172,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 }
 
 // cacheReport adds the hit rate to the cache counters.
-func cacheReport(st cache.CacheStats) map[string]any {
+func cacheReport(st cache.Stats) map[string]any {
 	rate := 0.0
 	if n := st.Hits + st.Misses; n > 0 {
 		rate = float64(st.Hits) / float64(n)

@@ -22,7 +22,7 @@
 // Redis are skipped, coalescing keeps working (it is in-process), and no caller ever sees a Redis
 // error. The per-call timeout is enforced by the context, so the cache talks to Redis through a
 // client with ContextTimeoutEnabled (and no retries: the breaker is the retry policy); when the
-// client handed to NewCache does not honour context deadlines, the cache derives its own from the
+// client handed to New does not honour context deadlines, the cache derives its own from the
 // same options.
 //
 // Freshness across outages. An invalidation that fails (Redis unreachable, breaker open, timeout
@@ -87,8 +87,8 @@ const (
 	TierAvailability
 )
 
-// CacheConfig tunes the cache. Zero fields take the defaults of DefaultCacheConfig.
-type CacheConfig struct {
+// Config tunes the cache. Zero fields take the defaults of DefaultConfig.
+type Config struct {
 	// Prefix starts every key the cache writes, so the cache shares a Redis DB with other users.
 	Prefix string
 	// CallTimeout bounds each Redis call.
@@ -111,9 +111,9 @@ type CacheConfig struct {
 	NearMaxEntries int
 }
 
-// DefaultCacheConfig is the configuration for a Redis on the same host or network.
-func DefaultCacheConfig() CacheConfig {
-	return CacheConfig{
+// DefaultConfig is the configuration for a Redis on the same host or network.
+func DefaultConfig() Config {
+	return Config{
 		Prefix:           "cache:",
 		CallTimeout:      50 * time.Millisecond,
 		FailureThreshold: 3,
@@ -126,8 +126,8 @@ func DefaultCacheConfig() CacheConfig {
 	}
 }
 
-func (cfg CacheConfig) withDefaults() CacheConfig {
-	d := DefaultCacheConfig()
+func (cfg Config) withDefaults() Config {
+	d := DefaultConfig()
 	if cfg.Prefix == "" {
 		cfg.Prefix = d.Prefix
 	}
@@ -161,8 +161,8 @@ func (cfg CacheConfig) withDefaults() CacheConfig {
 	return cfg
 }
 
-// CacheStats is a snapshot of the cache counters for monitoring.
-type CacheStats struct {
+// Stats is a snapshot of the cache counters for monitoring.
+type Stats struct {
 	Hits                 int64  `json:"hits"`                  // calls answered from the cache (Redis or the near cache)
 	NearHits             int64  `json:"near_hits"`             // of which from the in-process near cache
 	Misses               int64  `json:"misses"`                // calls answered by a load (theirs or a coalesced one)
@@ -188,8 +188,8 @@ type CacheStats struct {
 // A nil *Cache is valid and caches nothing: GetOrLoad then just calls the loader.
 type Cache struct {
 	rdb      *redis.Client
-	own      bool // rdb was derived by NewCache and is closed by Close
-	cfg      CacheConfig
+	own      bool // rdb was derived by New and is closed by Close
+	cfg      Config
 	br       *Breaker
 	epochKey string
 
@@ -210,13 +210,13 @@ type Cache struct {
 	redisErrors, skipped, decodeErrors, encodeErrs atomic.Int64
 	invalidationFailures, flushes                  atomic.Int64
 
-	near *nearCache // nil unless CacheConfig.NearTTL > 0 (see nearcache.go)
+	near *nearCache // nil unless Config.NearTTL > 0 (see nearcache.go)
 }
 
-// NewCache builds a cache over rdb. When rdb does not honour context deadlines (the go-redis
+// New builds a cache over rdb. When rdb does not honour context deadlines (the go-redis
 // default), the cache uses its own client built from rdb's options with ContextTimeoutEnabled and
 // no retries, so CallTimeout really bounds each call; Close releases it.
-func NewCache(rdb *redis.Client, cfg CacheConfig) *Cache {
+func New(rdb *redis.Client, cfg Config) *Cache {
 	cfg = cfg.withDefaults()
 	c := &Cache{
 		rdb:      rdb,
@@ -270,7 +270,7 @@ func deadlineOptions(src *redis.Options) *redis.Options {
 	}
 }
 
-// Close releases the client the cache derived, if any. The client passed to NewCache stays open.
+// Close releases the client the cache derived, if any. The client passed to New stays open.
 func (c *Cache) Close() error {
 	if c == nil {
 		return nil
@@ -300,15 +300,15 @@ func (c *Cache) TTL(t Tier) time.Duration {
 }
 
 // Stats returns the counters.
-func (c *Cache) Stats() CacheStats {
+func (c *Cache) Stats() Stats {
 	if c == nil {
-		return CacheStats{BreakerState: "disabled"}
+		return Stats{BreakerState: "disabled"}
 	}
 	var near int64
 	if c.near != nil {
 		near = c.near.hits.Load()
 	}
-	return CacheStats{
+	return Stats{
 		Hits:                 c.hits.Load() + near,
 		NearHits:             near,
 		Misses:               c.misses.Load(),

@@ -24,7 +24,7 @@ const cacheRedisDB = 2
 
 // sharedCache is a cache on the shared development Redis. The per-call timeout is generous:
 // other packages' tests load the machine, and breaker behaviour is tested on a private server.
-func sharedCache(t testing.TB, cfg cache.CacheConfig) (*cache.Cache, *redis.Client) {
+func sharedCache(t testing.TB, cfg cache.Config) (*cache.Cache, *redis.Client) {
 	t.Helper()
 	rdb, _ := testenv.Redis(t, cacheRedisDB)
 	if cfg.Prefix == "" {
@@ -33,7 +33,7 @@ func sharedCache(t testing.TB, cfg cache.CacheConfig) (*cache.Cache, *redis.Clie
 	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = 2 * time.Second
 	}
-	c := cache.NewCache(rdb, cfg)
+	c := cache.New(rdb, cfg)
 	t.Cleanup(func() { _ = c.Close() })
 	return c, rdb
 }
@@ -86,7 +86,7 @@ func entryTTLs(t *testing.T, rdb *redis.Client, prefix, suffix string) map[strin
 
 func TestCacheHitMissAndTTL(t *testing.T) {
 	ctx := context.Background()
-	c, rdb := sharedCache(t, cache.CacheConfig{Prefix: "cachetest:ttl:"})
+	c, rdb := sharedCache(t, cache.Config{Prefix: "cachetest:ttl:"})
 	since := time.Date(2024, 3, 1, 9, 30, 0, 0, time.UTC)
 	src := &counted[profileValue]{fn: func(_ context.Context, n int64) (profileValue, error) {
 		return profileValue{Name: fmt.Sprintf("Ada %d", n), Tags: []string{"piano", "theory"}, Since: since}, nil
@@ -144,20 +144,20 @@ func TestCacheHitMissAndTTL(t *testing.T) {
 func TestCacheTTLTiers(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  cache.CacheConfig
+		cfg  cache.Config
 		tier cache.Tier
 		want time.Duration
 	}{
-		{"catalog default", cache.CacheConfig{}, cache.TierCatalog, 6 * time.Hour},
-		{"profile default", cache.CacheConfig{}, cache.TierProfile, 5 * time.Minute},
-		{"availability default", cache.CacheConfig{}, cache.TierAvailability, 300 * time.Second},
-		{"availability configured", cache.CacheConfig{AvailabilityTTL: 42 * time.Second}, cache.TierAvailability, 42 * time.Second},
+		{"catalog default", cache.Config{}, cache.TierCatalog, 6 * time.Hour},
+		{"profile default", cache.Config{}, cache.TierProfile, 5 * time.Minute},
+		{"availability default", cache.Config{}, cache.TierAvailability, 300 * time.Second},
+		{"availability configured", cache.Config{AvailabilityTTL: 42 * time.Second}, cache.TierAvailability, 42 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 			defer rdb.Close()
-			c := cache.NewCache(rdb, tt.cfg)
+			c := cache.New(rdb, tt.cfg)
 			defer c.Close()
 			assert.Equal(t, tt.want, c.TTL(tt.tier))
 		})
@@ -166,7 +166,7 @@ func TestCacheTTLTiers(t *testing.T) {
 
 func TestCacheCoalescesConcurrentMisses(t *testing.T) {
 	ctx := context.Background()
-	c, _ := sharedCache(t, cache.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	const callers = 100
 	src := &counted[[]string]{fn: func(context.Context, int64) ([]string, error) {
 		// Hold the load until every other caller is waiting for it, so none can have been served
@@ -204,7 +204,7 @@ func TestCacheCoalescesConcurrentMisses(t *testing.T) {
 // Without any blocking, bursts of callers still load each key exactly once.
 func TestCacheBurstLoadsOncePerKey(t *testing.T) {
 	ctx := context.Background()
-	c, _ := sharedCache(t, cache.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	var loads [4]atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 200 {
@@ -226,7 +226,7 @@ func TestCacheBurstLoadsOncePerKey(t *testing.T) {
 
 func TestCacheLoaderErrorSharedNotCached(t *testing.T) {
 	ctx := context.Background()
-	c, _ := sharedCache(t, cache.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	boom := errors.New("database is on fire")
 	const callers = 20
 	src := &counted[int]{fn: func(_ context.Context, n int64) (int, error) {
@@ -270,7 +270,7 @@ func TestCacheNotFound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, _ := sharedCache(t, cache.CacheConfig{NotFoundTTL: tt.notFound})
+			c, _ := sharedCache(t, cache.Config{NotFoundTTL: tt.notFound})
 			src := &counted[profileValue]{fn: func(context.Context, int64) (profileValue, error) {
 				return profileValue{}, instainstru.Errorf(instainstru.CodeNotFound, "instructor not found")
 			}}
@@ -287,7 +287,7 @@ func TestCacheNotFound(t *testing.T) {
 
 func TestCacheNamespaceBump(t *testing.T) {
 	ctx := context.Background()
-	c, _ := sharedCache(t, cache.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	slots := map[string]*counted[[]string]{}
 	for _, inst := range []string{"i1", "i2"} {
 		slots[inst] = &counted[[]string]{fn: func(_ context.Context, n int64) ([]string, error) {
@@ -330,7 +330,7 @@ func TestCacheNamespaceBump(t *testing.T) {
 
 func TestCacheDelete(t *testing.T) {
 	ctx := context.Background()
-	c, _ := sharedCache(t, cache.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	src := &counted[int64]{fn: func(_ context.Context, n int64) (int64, error) { return n, nil }}
 	read := func(key string) int64 {
 		v, err := cache.GetOrLoad(ctx, c, key, time.Minute, src.load)
@@ -352,8 +352,8 @@ func TestCacheDelete(t *testing.T) {
 func TestCacheEpochFlushSeenByOtherNodes(t *testing.T) {
 	ctx := context.Background()
 	rdb, _ := testenv.Redis(t, cacheRedisDB)
-	cfg := cache.CacheConfig{Prefix: "cachetest:epoch:", CallTimeout: 2 * time.Second}
-	nodeA, nodeB := cache.NewCache(rdb, cfg), cache.NewCache(rdb, cfg)
+	cfg := cache.Config{Prefix: "cachetest:epoch:", CallTimeout: 2 * time.Second}
+	nodeA, nodeB := cache.New(rdb, cfg), cache.New(rdb, cfg)
 	t.Cleanup(func() { _ = nodeA.Close(); _ = nodeB.Close() })
 	src := &counted[int64]{fn: func(_ context.Context, n int64) (int64, error) { return n, nil }}
 	readPlain := func(c *cache.Cache) int64 {
@@ -383,7 +383,7 @@ func TestCacheEpochFlushSeenByOtherNodes(t *testing.T) {
 
 // A caller that gives up stops waiting at once; the load it started goes on for the others.
 func TestCacheWaiterCancellation(t *testing.T) {
-	c, _ := sharedCache(t, cache.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	release := make(chan struct{})
 	var loadCtxErr atomic.Value
 	load := func(ctx context.Context) (string, error) {
@@ -425,7 +425,7 @@ func TestCacheWaiterCancellation(t *testing.T) {
 }
 
 func TestCacheLoaderPanic(t *testing.T) {
-	c, _ := sharedCache(t, cache.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	_, err := cache.GetOrLoad(context.Background(), c, "panics", time.Minute, func(context.Context) (int, error) {
 		panic("bug in a store")
 	})
@@ -453,7 +453,7 @@ func TestCacheRedisDownStillCoalesces(t *testing.T) {
 	ctx := context.Background()
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	t.Cleanup(func() { _ = dead.Close() })
-	c := cache.NewCache(dead, cache.CacheConfig{CoolDown: time.Minute})
+	c := cache.New(dead, cache.Config{CoolDown: time.Minute})
 	t.Cleanup(func() { _ = c.Close() })
 
 	for i := range 3 {
@@ -488,7 +488,7 @@ func TestCacheRedisDownStillCoalesces(t *testing.T) {
 
 // privateCache is a cache on a private redis-server with a short cool-down.
 func privateCache(t *testing.T, p *testenv.RedisServer, coolDown time.Duration) *cache.Cache {
-	c := cache.NewCache(p.Client(), cache.CacheConfig{
+	c := cache.New(p.Client(), cache.Config{
 		Prefix:      "cache:",
 		CallTimeout: 100 * time.Millisecond,
 		CoolDown:    coolDown,
@@ -649,7 +649,7 @@ func TestCacheFailedBumpWhileClosedFlushes(t *testing.T) {
 // trip) and a namespaced key (two), decoding a week of availability.
 func BenchmarkCacheHit(b *testing.B) {
 	ctx := context.Background()
-	c, _ := sharedCache(b, cache.CacheConfig{Prefix: "cachebench:", CallTimeout: time.Second})
+	c, _ := sharedCache(b, cache.Config{Prefix: "cachebench:", CallTimeout: time.Second})
 	type slot struct {
 		Start, End time.Time
 		Offer      string

@@ -16,10 +16,10 @@ import (
 )
 
 // cachedStores wraps the package store with a fresh cache (own prefix on the shared Redis).
-func cachedStores(t *testing.T) (*cache.CachedStores, *cache.Cache) {
+func cachedStores(t *testing.T) (*cache.Stores, *cache.Cache) {
 	t.Helper()
-	c, _ := sharedCache(t, cache.CacheConfig{})
-	return cache.NewCachedStores(c, db.Store), c
+	c, _ := sharedCache(t, cache.Config{})
+	return cache.NewStores(c, db.Store), c
 }
 
 // sameJSON asserts that two values encode identically: cached values are decoded from JSON, so
@@ -146,7 +146,7 @@ func TestCachedCatalogReads(t *testing.T) {
 }
 
 // catalogCount reads piano's active_instructors through the cache.
-func catalogCount(t *testing.T, cs *cache.CachedStores) int {
+func catalogCount(t *testing.T, cs *cache.Stores) int {
 	t.Helper()
 	sv, _, err := cs.Catalog.CatalogServiceDetail(context.Background(), "piano")
 	require.NoError(t, err)
@@ -304,9 +304,9 @@ func TestCachedPublicCalendar(t *testing.T) {
 func TestCachedPublicCalendarLoadsOnce(t *testing.T) {
 	ctx := context.Background()
 	f := db.NewFixture(t)
-	c, _ := sharedCache(t, cache.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	counter := &countingCalendar{next: db.Store, delay: 30 * time.Millisecond}
-	pub := cache.NewCachedPublicAvailability(c, counter)
+	pub := cache.NewPublicAvailability(c, counter)
 	day := instainstru.DateOf(time.Now().UTC())
 
 	var wg sync.WaitGroup

@@ -218,7 +218,7 @@ func (n *nearCache) close() {
 
 // GetOrLoadInNear is GetOrLoadIn with the near cache in front: a hit costs a map lookup, with no
 // Redis round trip and no decoding. The value returned may be shared with other callers and must
-// not be modified. Without a near cache configured (CacheConfig.NearTTL 0) it is GetOrLoadIn.
+// not be modified. Without a near cache configured (Config.NearTTL 0) it is GetOrLoadIn.
 func GetOrLoadInNear[T any](ctx context.Context, c *Cache, ns, key string, ttl time.Duration, load func(context.Context) (T, error)) (T, error) {
 	if c == nil || c.near == nil {
 		return GetOrLoadIn(ctx, c, ns, key, ttl, load)

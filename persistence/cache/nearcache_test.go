@@ -18,7 +18,7 @@ import (
 func nearNode(t *testing.T, addrPrefix string, rdbDB int) *cache.Cache {
 	t.Helper()
 	rdb, _ := testenv.Redis(t, rdbDB)
-	c := cache.NewCache(rdb, cache.CacheConfig{Prefix: addrPrefix, CallTimeout: 2 * time.Second, NearTTL: time.Hour})
+	c := cache.New(rdb, cache.Config{Prefix: addrPrefix, CallTimeout: 2 * time.Second, NearTTL: time.Hour})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -102,7 +102,7 @@ func TestNearCacheLoadInFlightDuringBumpIsNotStored(t *testing.T) {
 func TestNearCacheBypassedWhileUnsubscribed(t *testing.T) {
 	p := testenv.StartRedis(t)
 	rdb := p.Client()
-	c := cache.NewCache(rdb, cache.CacheConfig{Prefix: "near:", CallTimeout: 100 * time.Millisecond,
+	c := cache.New(rdb, cache.Config{Prefix: "near:", CallTimeout: 100 * time.Millisecond,
 		CoolDown: 200 * time.Millisecond, NearTTL: time.Hour})
 	t.Cleanup(func() { _ = c.Close() })
 	ld := &counter{}

@@ -45,7 +45,7 @@ type WarmStats struct {
 //
 // A failure of one entry does not stop the others: the counts say what was warmed and the error
 // joins every failure. An instructor who became hidden since the ranking is skipped.
-func (s *CachedStores) WarmCache(ctx context.Context) (WarmStats, error) {
+func (s *Stores) WarmCache(ctx context.Context) (WarmStats, error) {
 	var st WarmStats
 	var errs []error
 	fail := func(what string, err error) { errs = append(errs, fmt.Errorf("warm %s: %w", what, err)) }
