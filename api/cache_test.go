@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/instainstru/instainstru"
@@ -137,9 +136,7 @@ func TestCacheFreshAfterBooking(t *testing.T) {
 // from PostgreSQL; once redis-server is back on the same port, the cache serves hits again.
 func TestCacheSurvivesRedisOutage(t *testing.T) {
 	p := testenv.StartRedis(t)
-	rdb := redis.NewClient(&redis.Options{Addr: p.Addr()})
-	t.Cleanup(func() { _ = rdb.Close() })
-	ch := cache.New(rdb, cache.Config{Prefix: "outage:", CallTimeout: 200 * time.Millisecond, NearTTL: time.Second,
+	ch := cache.New(p.Client(), cache.Config{Prefix: "outage:", CallTimeout: 200 * time.Millisecond, NearTTL: time.Second,
 		CoolDown: 300 * time.Millisecond})
 	t.Cleanup(func() { _ = ch.Close() })
 	cs := cache.NewStores(ch, db.Store)

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/instainstru/instainstru"
@@ -167,8 +166,7 @@ func TestRateLimitSharedAcrossNodes(t *testing.T) {
 }
 
 func TestRateLimitFallsBackWhenRedisIsDown(t *testing.T) {
-	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
-	t.Cleanup(func() { _ = dead.Close() })
+	dead := testenv.ClientAt(t, "127.0.0.1:1")
 	e := newEnv(t, authWithLimits(300, 10), func(_ *api.Config, d *api.Deps) {
 		d.RateLimits = rateStore(t, dead, "rl:dead:")
 	})
@@ -193,8 +191,7 @@ func TestRateLimitFallsBackWhenRedisIsDown(t *testing.T) {
 func TestRateLimitStoreTimeoutIsTight(t *testing.T) {
 	// A Redis that accepts connections but never answers must not hold requests up.
 	ln := authBlackhole(t)
-	slow := redis.NewClient(&redis.Options{Addr: ln, MaxRetries: -1, ReadTimeout: 10 * time.Second})
-	t.Cleanup(func() { _ = slow.Close() })
+	slow := testenv.ClientAt(t, ln) // the store's own per-call deadline is what must cut the wait
 	e := newEnv(t, authWithLimits(300, 10), func(_ *api.Config, d *api.Deps) {
 		d.RateLimits = rateStore(t, slow, "rl:slow:")
 	})
@@ -234,8 +231,7 @@ func authBlackhole(t testing.TB) string {
 
 func TestRateLimitSurvivesRedisDyingMidWindow(t *testing.T) {
 	srv := testenv.StartRedis(t)
-	own := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1})
-	t.Cleanup(func() { _ = own.Close() })
+	own := testenv.ClientAt(t, srv.Addr())
 
 	e := newEnv(t, authWithLimits(300, 10), func(_ *api.Config, d *api.Deps) {
 		d.RateLimits = rateStore(t, own, "rl:")
@@ -292,7 +288,7 @@ func TestRateLimitGeneralDefersFarFromTheLimit(t *testing.T) {
 }
 
 // rateStore is the Redis rate-limit store, closed when the test ends.
-func rateStore(t testing.TB, rdb *redis.Client, prefix string) *cache.RedisRateLimiter {
+func rateStore(t testing.TB, rdb *cache.Client, prefix string) *cache.RedisRateLimiter {
 	l := cache.NewRedisRateLimiter(rdb, prefix)
 	t.Cleanup(func() { _ = l.Close() })
 	return l

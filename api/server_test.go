@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/instainstru/instainstru/actors"
@@ -20,7 +19,7 @@ import (
 type env struct {
 	*client
 	srv   *api.Server
-	rdb   *redis.Client
+	rdb   *cache.Client
 	store *persistence.Store
 	dir   *actors.Directory
 }
@@ -116,8 +115,7 @@ func TestReadinessReportsPendingMigrations(t *testing.T) {
 }
 
 func TestReadinessWithRedisDown(t *testing.T) {
-	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
-	defer dead.Close()
+	dead := testenv.ClientAt(t, "127.0.0.1:1")
 	e := newEnv(t, func(_ *api.Config, d *api.Deps) {
 		d.RedisPing = func(ctx context.Context) error { return dead.Ping(ctx).Err() }
 	})

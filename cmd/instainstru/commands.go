@@ -8,8 +8,6 @@ import (
 	"net"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/instainstru/instainstru/actors"
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
@@ -76,11 +74,10 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		log.Warn("database schema is not current: run `instainstru migrate`", "have", v, "want", latest)
 	}
 
-	ropt, err := redis.ParseURL(cfg.RedisURL)
+	rdb, err := cache.Dial(cfg.RedisURL)
 	if err != nil {
 		return fmt.Errorf("REDIS_URL: %w", err)
 	}
-	rdb := redis.NewClient(ropt)
 	defer rdb.Close()
 
 	// Public reads go through the Redis cache; the decorators invalidate on the writes they carry,
@@ -89,9 +86,9 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	ccfg := cache.DefaultConfig()
 	ccfg.AvailabilityTTL = cfg.PublicAvailabilityCacheTTL
 	ccfg.NearTTL = time.Second // in-process copies of hot calendars; see persistence/cache/nearcache.go
-	cch := cache.New(rdb, ccfg)
-	defer cch.Close()
-	cached := cache.NewStores(cch, store)
+	rc := cache.New(rdb, ccfg)
+	defer rc.Close()
+	cached := cache.NewStores(rc, store)
 	limits := cache.NewRedisRateLimiter(rdb, "rl:")
 	defer limits.Close()
 
@@ -132,7 +129,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		Public:        cached.Public,
 		MonitoringKey: cfg.MonitoringKey,
 		StatsSources: map[string]func() any{
-			"cache":  func() any { return cacheReport(cch.Stats()) },
+			"cache":  func() any { return cacheReport(rc.Stats()) },
 			"actors": func() any { return dir.Stats() },
 		},
 		PublicAvailability: api.PublicAvailabilityConfig{Days: cfg.PublicAvailabilityDays,
