@@ -77,18 +77,23 @@ func changed(err error) bool {
 	return false
 }
 
-// invalidator bumps the namespaces a write affects.
-type invalidator struct{ cache *Cache }
-
-// instructor invalidates everything public about one instructor; withCatalog also invalidates the
-// catalog, for changes that move active_instructors counts.
-func (iv invalidator) instructor(ctx context.Context, instructorID string, withCatalog bool) {
-	iv.cache.Bump(ctx, profileNamespace(instructorID))
-	iv.cache.Bump(ctx, availNamespace(instructorID))
-	iv.cache.Bump(ctx, nsInstructors)
-	if withCatalog {
-		iv.cache.Bump(ctx, nsCatalog)
+// writeThrough runs write and then, if it may have changed data (see changed), invalidates
+// everything public about one instructor: their profile, their calendars and the listings, plus
+// the catalog when withCatalog (changes that move active_instructors counts). public, when not
+// nil, narrows a successful write to results that concern an instructor (a student is in no
+// public view); a write whose outcome is unknown always invalidates. It returns write's results.
+func writeThrough[T any](ctx context.Context, c *Cache, instructorID string, withCatalog bool,
+	public func(T) bool, write func() (T, error)) (T, error) {
+	v, err := write()
+	if changed(err) && (err != nil || public == nil || public(v)) {
+		c.Bump(ctx, profileNamespace(instructorID))
+		c.Bump(ctx, availNamespace(instructorID))
+		c.Bump(ctx, nsInstructors)
+		if withCatalog {
+			c.Bump(ctx, nsCatalog)
+		}
 	}
+	return v, err
 }
 
 // Catalog is instainstru.CatalogReader served from the cache, in the catalog namespace
@@ -205,11 +210,9 @@ func (d *Instructors) OwnInstructorProfile(ctx context.Context, id string) (*ins
 
 // UpdateInstructorProfile implements instainstru.InstructorStore: write, then invalidate.
 func (d *Instructors) UpdateInstructorProfile(ctx context.Context, id string, p instainstru.ProfileUpdate) (*instainstru.InstructorProfile, error) {
-	out, err := d.next.UpdateInstructorProfile(ctx, id, p)
-	if changed(err) {
-		invalidator{d.cache}.instructor(ctx, id, false)
-	}
-	return out, err
+	return writeThrough(ctx, d.cache, id, false, nil, func() (*instainstru.InstructorProfile, error) {
+		return d.next.UpdateInstructorProfile(ctx, id, p)
+	})
 }
 
 // Offers is instainstru.OfferStore writing through and then invalidating the instructor's
@@ -227,29 +230,23 @@ func NewOffers(c *Cache, next instainstru.OfferStore) *Offers {
 
 // CreateOffer implements instainstru.OfferStore.
 func (d *Offers) CreateOffer(ctx context.Context, instructorID string, in instainstru.OfferInput) (*instainstru.InstructorService, error) {
-	o, err := d.next.CreateOffer(ctx, instructorID, in)
-	if changed(err) {
-		invalidator{d.cache}.instructor(ctx, instructorID, true)
-	}
-	return o, err
+	return writeThrough(ctx, d.cache, instructorID, true, nil, func() (*instainstru.InstructorService, error) {
+		return d.next.CreateOffer(ctx, instructorID, in)
+	})
 }
 
 // UpdateOffer implements instainstru.OfferStore.
 func (d *Offers) UpdateOffer(ctx context.Context, instructorID, offerID string, p instainstru.OfferPatch) (*instainstru.InstructorService, error) {
-	o, err := d.next.UpdateOffer(ctx, instructorID, offerID, p)
-	if changed(err) {
-		invalidator{d.cache}.instructor(ctx, instructorID, false)
-	}
-	return o, err
+	return writeThrough(ctx, d.cache, instructorID, false, nil, func() (*instainstru.InstructorService, error) {
+		return d.next.UpdateOffer(ctx, instructorID, offerID, p)
+	})
 }
 
 // DeleteOffer implements instainstru.OfferStore.
 func (d *Offers) DeleteOffer(ctx context.Context, instructorID, offerID string) (instainstru.OfferDeletion, error) {
-	how, err := d.next.DeleteOffer(ctx, instructorID, offerID)
-	if changed(err) {
-		invalidator{d.cache}.instructor(ctx, instructorID, true)
-	}
-	return how, err
+	return writeThrough(ctx, d.cache, instructorID, true, nil, func() (instainstru.OfferDeletion, error) {
+		return d.next.DeleteOffer(ctx, instructorID, offerID)
+	})
 }
 
 // PublicAvailability is instainstru.PublicAvailabilityReader served from the cache: one
@@ -302,28 +299,27 @@ func (d *Accounts) AccountStanding(ctx context.Context, userID string) (instains
 
 // SuspendAccount implements instainstru.AccountStore.
 func (d *Accounts) SuspendAccount(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
-	return d.after(ctx, userID)(d.next.SuspendAccount(ctx, userID))
+	return d.transition(ctx, userID, d.next.SuspendAccount)
 }
 
 // DeactivateAccount implements instainstru.AccountStore.
 func (d *Accounts) DeactivateAccount(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
-	return d.after(ctx, userID)(d.next.DeactivateAccount(ctx, userID))
+	return d.transition(ctx, userID, d.next.DeactivateAccount)
 }
 
 // ReactivateAccount implements instainstru.AccountStore.
 func (d *Accounts) ReactivateAccount(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
-	return d.after(ctx, userID)(d.next.ReactivateAccount(ctx, userID))
+	return d.transition(ctx, userID, d.next.ReactivateAccount)
 }
 
-// after invalidates once a transition has returned. When the role is unknown (the transition
-// failed in a way that may hide a commit) the user is treated as an instructor.
-func (d *Accounts) after(ctx context.Context, userID string) func(instainstru.AccountStanding, error) (instainstru.AccountStanding, error) {
-	return func(a instainstru.AccountStanding, err error) (instainstru.AccountStanding, error) {
-		if changed(err) && (err != nil || a.Role == instainstru.RoleInstructor) {
-			invalidator{d.cache}.instructor(ctx, userID, true)
-		}
-		return a, err
-	}
+// transition runs one lifecycle transition and invalidates after it when the user is an
+// instructor. When the role is unknown (the transition failed in a way that may hide a commit)
+// the user is treated as an instructor.
+func (d *Accounts) transition(ctx context.Context, userID string,
+	do func(context.Context, string) (instainstru.AccountStanding, error)) (instainstru.AccountStanding, error) {
+	return writeThrough(ctx, d.cache, userID, true,
+		func(a instainstru.AccountStanding) bool { return a.Role == instainstru.RoleInstructor },
+		func() (instainstru.AccountStanding, error) { return do(ctx, userID) })
 }
 
 // Users is instainstru.UserStore reading through (accounts are never cached) and
@@ -358,20 +354,17 @@ func (d *Users) UserByEmail(ctx context.Context, email string) (*instainstru.Use
 // UpdateUserProfile implements instainstru.UserStore: an instructor's new name or zone is
 // visible in their profile, calendar and the listings at once.
 func (d *Users) UpdateUserProfile(ctx context.Context, id string, fullName, timezone *string) (*instainstru.User, error) {
-	u, err := d.next.UpdateUserProfile(ctx, id, fullName, timezone)
-	if changed(err) && (err != nil || u.Role == instainstru.RoleInstructor) {
-		invalidator{d.cache}.instructor(ctx, id, false)
-	}
-	return u, err
+	return writeThrough(ctx, d.cache, id, false,
+		func(u *instainstru.User) bool { return u.Role == instainstru.RoleInstructor },
+		func() (*instainstru.User, error) { return d.next.UpdateUserProfile(ctx, id, fullName, timezone) })
 }
 
 // SetAccountStatus implements instainstru.UserStore (admin and seeding use): it invalidates as a
 // lifecycle transition does, whatever the role (it is rare and does not report one).
 func (d *Users) SetAccountStatus(ctx context.Context, id string, status instainstru.AccountStatus) error {
-	err := d.next.SetAccountStatus(ctx, id, status)
-	if changed(err) {
-		invalidator{d.cache}.instructor(ctx, id, true)
-	}
+	_, err := writeThrough(ctx, d.cache, id, true, nil, func() (struct{}, error) {
+		return struct{}{}, d.next.SetAccountStatus(ctx, id, status)
+	})
 	return err
 }
 

@@ -518,3 +518,47 @@ func TestWarmCache(t *testing.T) {
 	require.Equal(t, int64(3), loads, "only the catalog entries are loaded again")
 	require.Equal(t, int64(2*len(st.Instructors)), hits)
 }
+
+// erringOffers answers every offer update with err and writes nothing.
+type erringOffers struct {
+	instainstru.OfferStore
+	err error
+}
+
+func (e erringOffers) UpdateOffer(context.Context, string, string, instainstru.OfferPatch) (*instainstru.InstructorService, error) {
+	return nil, e.err
+}
+
+// A write invalidates when it may have changed data: after success, and after a failure whose
+// outcome is unknown (internal, unavailable: the commit may have happened), never after a domain
+// refusal; a successful write about a student (in no public view) invalidates nothing.
+func TestWriteInvalidatesWhenItMayHaveChanged(t *testing.T) {
+	ctx := context.Background()
+	f := db.NewFixture(t)
+	_, c := cachedStores(t)
+	version := func() int64 { v, ok := c.Version(ctx, "profile:"+f.Instructor); require.True(t, ok); return v }
+	for _, tc := range []struct {
+		err   error
+		bumps bool
+	}{
+		{instainstru.Internal(context.DeadlineExceeded), true},
+		{&instainstru.Error{Code: instainstru.CodeUnavailable, Message: "database unavailable"}, true},
+		{&instainstru.Error{Code: instainstru.CodeConflict, Message: "refused"}, false},
+		{&instainstru.Error{Code: instainstru.CodeNotFound, Message: "no such offer"}, false},
+	} {
+		offers := cache.NewOffers(c, erringOffers{OfferStore: db.Store, err: tc.err})
+		before := version()
+		_, err := offers.UpdateOffer(ctx, f.Instructor, f.Offer, instainstru.OfferPatch{})
+		require.Equal(t, tc.err, err, "the write's error is passed through")
+		require.Equal(t, tc.bumps, version() > before, "%v", tc.err)
+	}
+
+	users := cache.NewUsers(c, db.Store)
+	before, _ := c.Version(ctx, "instructors")
+	name := "Stu Renamed"
+	u, err := users.UpdateUserProfile(ctx, f.Student, &name, nil)
+	require.NoError(t, err)
+	require.Equal(t, name, u.FullName)
+	after, _ := c.Version(ctx, "instructors")
+	require.Equal(t, before, after, "a student's profile is in no public view")
+}
