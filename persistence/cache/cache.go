@@ -52,6 +52,7 @@
 package cache
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -123,41 +124,24 @@ func DefaultConfig() Config {
 		AvailabilityTTL:  DefaultAvailabilityTTL,
 		NotFoundTTL:      DefaultNotFoundTTL,
 		Jitter:           0.1,
+		NearMaxEntries:   10_000,
 	}
 }
 
+// withDefaults fills the zero fields from DefaultConfig; a negative duration or count means
+// nothing either and takes the default too (except NotFoundTTL and Jitter, where it disables).
 func (cfg Config) withDefaults() Config {
 	d := DefaultConfig()
-	if cfg.Prefix == "" {
-		cfg.Prefix = d.Prefix
-	}
-	if cfg.CallTimeout <= 0 {
-		cfg.CallTimeout = d.CallTimeout
-	}
-	if cfg.FailureThreshold <= 0 {
-		cfg.FailureThreshold = d.FailureThreshold
-	}
-	if cfg.CoolDown <= 0 {
-		cfg.CoolDown = d.CoolDown
-	}
-	if cfg.CatalogTTL <= 0 {
-		cfg.CatalogTTL = d.CatalogTTL
-	}
-	if cfg.ProfileTTL <= 0 {
-		cfg.ProfileTTL = d.ProfileTTL
-	}
-	if cfg.AvailabilityTTL <= 0 {
-		cfg.AvailabilityTTL = d.AvailabilityTTL
-	}
-	if cfg.NotFoundTTL == 0 {
-		cfg.NotFoundTTL = d.NotFoundTTL
-	}
-	if cfg.Jitter == 0 {
-		cfg.Jitter = d.Jitter
-	}
-	if cfg.NearMaxEntries <= 0 {
-		cfg.NearMaxEntries = 10_000
-	}
+	cfg.Prefix = cmp.Or(cfg.Prefix, d.Prefix)
+	cfg.CallTimeout = cmp.Or(max(cfg.CallTimeout, 0), d.CallTimeout)
+	cfg.FailureThreshold = cmp.Or(max(cfg.FailureThreshold, 0), d.FailureThreshold)
+	cfg.CoolDown = cmp.Or(max(cfg.CoolDown, 0), d.CoolDown)
+	cfg.CatalogTTL = cmp.Or(max(cfg.CatalogTTL, 0), d.CatalogTTL)
+	cfg.ProfileTTL = cmp.Or(max(cfg.ProfileTTL, 0), d.ProfileTTL)
+	cfg.AvailabilityTTL = cmp.Or(max(cfg.AvailabilityTTL, 0), d.AvailabilityTTL)
+	cfg.NotFoundTTL = cmp.Or(cfg.NotFoundTTL, d.NotFoundTTL)
+	cfg.Jitter = cmp.Or(cfg.Jitter, d.Jitter)
+	cfg.NearMaxEntries = cmp.Or(max(cfg.NearMaxEntries, 0), d.NearMaxEntries)
 	return cfg
 }
 
