@@ -326,10 +326,25 @@ func GetOrLoad[T any](ctx context.Context, c *Cache, key string, ttl time.Durati
 // Bump(ns) invalidates every key of the namespace at once. ns must not contain '|'; a namespace
 // that does is served by the loader alone.
 func GetOrLoadIn[T any](ctx context.Context, c *Cache, ns, key string, ttl time.Duration, load func(context.Context) (T, error)) (T, error) {
+	v, _, err := getOrLoadIn(ctx, c, ns, key, ttl, load)
+	return v, err
+}
+
+// getOrLoadIn is GetOrLoadIn that also reports the version the value was read under: the
+// namespace's version plus the global epoch, plus one. It grows with every Bump of ns and every
+// whole-cache flush, so a value read after an invalidation never carries the version of a value
+// read before it (while Redis keeps its counters). It is 0, "unknown", when the value did not go
+// through Redis (no cache, Redis unreachable or an invalidation outstanding).
+func getOrLoadIn[T any](ctx context.Context, c *Cache, ns, key string, ttl time.Duration, load func(context.Context) (T, error)) (T, int64, error) {
 	if c == nil {
-		return load(ctx)
+		v, err := load(ctx)
+		return v, 0, err
 	}
-	return getOrLoad(ctx, c, c.lookupIn(ctx, ns, key), ttl, load)
+	lk := c.lookupIn(ctx, ns, key)
+	v, err := getOrLoad(ctx, c, lk, ttl, load)
+	// A hit was stored under lk's version, and a load joined the flight of lk's key, which the
+	// version is part of: either way the value belongs to that version.
+	return v, lk.version, err
 }
 
 // Version returns the current version of namespace ns; ok is false when Redis could not tell.
@@ -497,6 +512,7 @@ type lookup struct {
 	data      []byte
 	found     bool
 	cacheable bool // Redis answered and no invalidation is outstanding: the entry may be written
+	version   int64 // namespaced and cacheable: epoch + namespace version + 1 (see getOrLoadIn)
 }
 
 func (c *Cache) plainKey(epoch int64, key string) string {
@@ -589,7 +605,7 @@ func (c *Cache) lookupIn(ctx context.Context, ns, key string) lookup {
 	c.epoch.Store(epoch)
 	full := c.nsKey(epoch, version, ns, key)
 	if epoch == guessEpoch && version == guessVersion {
-		lk = lookup{full: full, flight: full, cacheable: true}
+		lk = lookup{full: full, flight: full, cacheable: true, version: epoch + version + 1}
 		if s, ok := vals[2].(string); ok {
 			lk.data, lk.found = []byte(s), true
 		}
@@ -600,7 +616,7 @@ func (c *Cache) lookupIn(ctx context.Context, ns, key string) lookup {
 	if err != nil {
 		return lk
 	}
-	return lookup{full: full, flight: full, data: data, found: found, cacheable: true}
+	return lookup{full: full, flight: full, data: data, found: found, cacheable: true, version: epoch + version + 1}
 }
 
 // maxVersionGuesses bounds the namespace versions remembered for one-round-trip lookups; past it

@@ -266,17 +266,26 @@ func NewPublicAvailability(c *Cache, next instainstru.PublicAvailabilityReader) 
 }
 
 // PublicCalendar implements instainstru.PublicAvailabilityReader. Malformed ids go to the store
-// uncached (it answers not_found), so no namespace is ever made of arbitrary text.
+// uncached (it answers not_found), so no namespace is ever made of arbitrary text. The calendar's
+// Version is the version of avail:<id> it was read under (see GetOrLoadInNear), 0 when unknown.
 func (d *PublicAvailability) PublicCalendar(ctx context.Context, instructorID string, from, to instainstru.Date) (*instainstru.PublicCalendar, error) {
 	if !persistence.ValidID(instructorID) {
 		return d.next.PublicCalendar(ctx, instructorID, from, to)
 	}
 	// The hottest read: served from the near cache when one is configured (values shared, read-only).
-	return GetOrLoadInNear(ctx, d.cache, availNamespace(instructorID), cacheKey("cal", from.String(), to.String()),
+	cal, version, err := GetOrLoadInNear(ctx, d.cache, availNamespace(instructorID), cacheKey("cal", from.String(), to.String()),
 		d.cache.TTL(TierAvailability),
 		func(ctx context.Context) (*instainstru.PublicCalendar, error) {
 			return d.next.PublicCalendar(ctx, instructorID, from, to)
 		})
+	if err != nil || cal == nil || version == 0 {
+		return cal, err
+	}
+	// The value may be shared with other callers: stamp the version on a shallow copy (the
+	// slices stay shared and read-only).
+	stamped := *cal
+	stamped.Version = version
+	return &stamped, nil
 }
 
 // Accounts is instainstru.AccountStore writing through; a transition of an instructor

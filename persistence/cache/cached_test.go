@@ -247,8 +247,13 @@ func TestCachedPublicCalendar(t *testing.T) {
 	hits, loads := statDelta(c, func() { second = read() })
 	require.Equal(t, int64(1), hits)
 	require.Equal(t, int64(0), loads)
-	sameJSON(t, want, first)
-	sameJSON(t, want, second)
+	// The cache stamps the version it read the calendar under; the store knows none.
+	require.Zero(t, want.Version)
+	require.Positive(t, first.Version)
+	require.Equal(t, first.Version, second.Version, "nothing changed: same version")
+	unstamped := func(c *instainstru.PublicCalendar) instainstru.PublicCalendar { u := *c; u.Version = 0; return u }
+	sameJSON(t, want, unstamped(first))
+	sameJSON(t, want, unstamped(second))
 	require.Len(t, second.Availability, 1)
 
 	// Another window is another entry.
@@ -262,9 +267,13 @@ func TestCachedPublicCalendar(t *testing.T) {
 	// in every window of the instructor.
 	start := time.Date(day.Year, day.Month, day.Day, 15, 0, 0, 0, time.UTC)
 	require.NoError(t, db.InsertBooking(f.Student, f.Instructor2, f.Offer2, start, 60, 0))
-	require.Empty(t, read().Bookings, "cached")
+	stale := read()
+	require.Empty(t, stale.Bookings, "cached")
+	require.Equal(t, first.Version, stale.Version)
 	cs.AvailabilityChanged(ctx, f.Instructor2)
-	require.Len(t, read().Bookings, 1)
+	fresh := read()
+	require.Len(t, fresh.Bookings, 1)
+	require.Greater(t, fresh.Version, stale.Version, "an invalidation moves the version")
 	other, err := cs.Public.PublicCalendar(ctx, f.Instructor2, from, to.AddDays(1))
 	require.NoError(t, err)
 	require.Len(t, other.Bookings, 1, "the other window was invalidated too")
