@@ -511,7 +511,7 @@ type lookup struct {
 	flight    string // the coalescing key
 	data      []byte
 	found     bool
-	cacheable bool // Redis answered and no invalidation is outstanding: the entry may be written
+	cacheable bool  // Redis answered and no invalidation is outstanding: the entry may be written
 	version   int64 // namespaced and cacheable: epoch + namespace version + 1 (see getOrLoadIn)
 }
 
