@@ -72,6 +72,13 @@ type PublicCalendar struct {
 	Blackouts []Date
 	// Bookings are the confirmed bookings that can affect any date of the window.
 	Bookings []BookedSpan
+	// Version identifies the state of the instructor's public data the calendar was read at, when
+	// the reader knows it (the cache sets the version of the instructor's availability namespace;
+	// it changes with every booking, cancellation, availability or profile write): two calendars
+	// of one instructor and window with the same non-zero Version have the same content, so
+	// whatever is derived from one may be reused for the other. 0 means unknown (a direct store
+	// read): nothing derived from the calendar may be reused.
+	Version int64
 }
 
 // Visible reports whether the instructor may be shown publicly at all: suspended and

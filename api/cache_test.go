@@ -15,26 +15,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/instainstru/instainstru"
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/persistence/testenv"
 )
 
 // sharedTestCache is a cache on the shared Redis (the package's DB 1) under its own prefix. The
 // per-call timeout is generous: other packages' tests load the machine, and a Redis call that
 // timed out would only make a read skip the cache, which the tests below count.
-func sharedTestCache(t testing.TB) (*persistence.Cache, *persistence.CachedStores) {
+func sharedTestCache(t testing.TB) (*cache.Cache, *cache.Stores) {
 	t.Helper()
 	rdb, _ := testenv.Redis(t, 1)
 	// NearTTL as in cmd: the near cache and the render memo are part of what these tests prove.
-	c := persistence.NewCache(rdb, persistence.CacheConfig{Prefix: "apicache:" + persistence.NewID() + ":",
+	c := cache.New(rdb, cache.Config{Prefix: "apicache:" + persistence.NewID() + ":",
 		CallTimeout: 2 * time.Second, NearTTL: time.Second})
 	t.Cleanup(func() { _ = c.Close() })
-	return c, persistence.NewCachedStores(c, db.Store)
+	return c, cache.NewStores(c, db.Store)
 }
 
 // rawGet is a GET usable from any goroutine (the client's helpers fail the test, which only the
@@ -67,7 +67,7 @@ func freeAt(t testing.TB, a pubAvailability, d instainstru.Date, start string, m
 // After POST /bookings answers 201, the very next public availability read no longer shows the
 // booked time, 100 times over, while other readers hammer the same cached availability.
 func TestCacheFreshAfterBooking(t *testing.T) {
-	cache, cs := sharedTestCache(t)
+	ch, cs := sharedTestCache(t)
 	e := newEnv(t, withCache(t, cs))
 	days := []instainstru.Date{dayAhead(2), dayAhead(3), dayAhead(4), dayAhead(5)}
 	avail := map[instainstru.Date][]instainstru.TimeRange{}
@@ -115,7 +115,7 @@ func TestCacheFreshAfterBooking(t *testing.T) {
 		}()
 	}
 
-	hits := cache.Stats().Hits
+	hits := ch.Stats().Hits
 	for i, sl := range slots {
 		_, before := getAvailability(t, e, path)
 		require.True(t, freeAt(t, before, sl.day, sl.start, 30), "iteration %d: %s %s is free before booking", i, sl.day, sl.start)
@@ -128,7 +128,7 @@ func TestCacheFreshAfterBooking(t *testing.T) {
 	wg.Wait()
 	require.Zero(t, failures.Load(), "%v", firstFailure.Load())
 	require.Greater(t, reads.Load(), int64(100), "the readers ran during the loop")
-	require.Greater(t, cache.Stats().Hits, hits, "reads were served from the cache")
+	require.Greater(t, ch.Stats().Hits, hits, "reads were served from the cache")
 	require.Zero(t, overlaps(t))
 }
 
@@ -136,12 +136,10 @@ func TestCacheFreshAfterBooking(t *testing.T) {
 // from PostgreSQL; once redis-server is back on the same port, the cache serves hits again.
 func TestCacheSurvivesRedisOutage(t *testing.T) {
 	p := testenv.StartRedis(t)
-	rdb := redis.NewClient(&redis.Options{Addr: p.Addr()})
-	t.Cleanup(func() { _ = rdb.Close() })
-	cache := persistence.NewCache(rdb, persistence.CacheConfig{Prefix: "outage:", CallTimeout: 200 * time.Millisecond, NearTTL: time.Second,
+	ch := cache.New(p.Client(), cache.Config{Prefix: "outage:", CallTimeout: 200 * time.Millisecond, NearTTL: time.Second,
 		CoolDown: 300 * time.Millisecond})
-	t.Cleanup(func() { _ = cache.Close() })
-	cs := persistence.NewCachedStores(cache, db.Store)
+	t.Cleanup(func() { _ = ch.Close() })
+	cs := cache.NewStores(ch, db.Store)
 	e := newEnv(t, withCache(t, cs))
 	d := dayAhead(2)
 	tc := newTeacher(t, e, 6000, 0, 0, map[instainstru.Date][]instainstru.TimeRange{d: spans("09:00", "17:00")})
@@ -164,13 +162,13 @@ func TestCacheSurvivesRedisOutage(t *testing.T) {
 		require.Equal(t, 200, r.Status, "%s: %s", path, r.Body)
 		want[path] = string(r.Body)
 	}
-	hits := cache.Stats().Hits
+	hits := ch.Stats().Hits
 	for _, path := range reads {
 		r := e.do("GET", path, nil)
 		require.Equal(t, 200, r.Status, "%s: %s", path, r.Body)
 		require.JSONEq(t, want[path], string(r.Body), path)
 	}
-	require.Equal(t, hits+int64(len(reads)), cache.Stats().Hits, "warm: every read is a hit")
+	require.Equal(t, hits+int64(len(reads)), ch.Stats().Hits, "warm: every read is a hit")
 
 	p.Kill()
 	for round := range 3 { // failing calls, then the breaker open
@@ -180,7 +178,7 @@ func TestCacheSurvivesRedisOutage(t *testing.T) {
 			require.JSONEq(t, want[path], string(r.Body), "round %d %s", round, path)
 		}
 	}
-	st := cache.Stats()
+	st := ch.Stats()
 	require.Positive(t, st.Errors+st.Skipped, "Redis was really unreachable")
 	require.Positive(t, st.BreakerOpens)
 
@@ -192,7 +190,7 @@ func TestCacheSurvivesRedisOutage(t *testing.T) {
 	_, a = getAvailability(t, e, avail)
 	require.False(t, freeAt(t, a, d, "10:00", 60), "the booking shows with Redis down")
 	require.True(t, freeAt(t, a, d, "11:00", 60))
-	require.Positive(t, cache.Stats().InvalidationFailures)
+	require.Positive(t, ch.Stats().InvalidationFailures)
 	r = e.do("GET", "/api/v1/instructors/"+tc.ID, nil)
 	require.Equal(t, 200, r.Status)
 	require.JSONEq(t, want["/api/v1/instructors/"+tc.ID], string(r.Body))
@@ -200,10 +198,10 @@ func TestCacheSurvivesRedisOutage(t *testing.T) {
 	// Back on the same port: after the cool-down the breaker closes, the cache is flushed once and
 	// hits resume, with the data still correct.
 	p.Start()
-	hits = cache.Stats().Hits
+	hits = ch.Stats().Hits
 	deadline := time.Now().Add(15 * time.Second)
-	for cache.Stats().Hits < hits+3 {
-		require.True(t, time.Now().Before(deadline), "hits did not resume: %+v", cache.Stats())
+	for ch.Stats().Hits < hits+3 {
+		require.True(t, time.Now().Before(deadline), "hits did not resume: %+v", ch.Stats())
 		_, a = getAvailability(t, e, avail)
 		require.False(t, freeAt(t, a, d, "10:00", 60), "no stale availability after the outage")
 		for _, path := range reads[1:] {
@@ -215,7 +213,7 @@ func TestCacheSurvivesRedisOutage(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	st = cache.Stats()
+	st = ch.Stats()
 	require.Equal(t, "closed", st.BreakerState)
 	require.Positive(t, st.Flushes, "the cache was flushed after the outage")
 }
@@ -236,10 +234,10 @@ func (c *calendarLoadCounter) PublicCalendar(ctx context.Context, id string, fro
 
 // 100 concurrent cold reads of one instructor's public availability: one database load.
 func TestCacheColdReadsLoadOnce(t *testing.T) {
-	cache, cs := sharedTestCache(t)
+	ch, cs := sharedTestCache(t)
 	counter := &calendarLoadCounter{next: db.Store, delay: 50 * time.Millisecond}
 	e := newEnv(t, withCache(t, cs), func(_ *api.Config, d *api.Deps) {
-		d.Public = persistence.NewCachedPublicAvailability(cache, counter)
+		d.Public = cache.NewPublicAvailability(ch, counter)
 	})
 	d := dayAhead(1)
 	tc := newTeacher(t, e, 6000, 0, 0, map[instainstru.Date][]instainstru.TimeRange{d: spans("09:00", "12:00")})
@@ -283,7 +281,7 @@ func TestCacheColdReadsLoadOnce(t *testing.T) {
 // Writes through the API invalidate at once: a buffer change (PUT /instructors/me) and a new name
 // (PATCH /auth/me) show in the very next public availability read.
 func TestCacheInvalidatesOnProfileChange(t *testing.T) {
-	cache, cs := sharedTestCache(t)
+	ch, cs := sharedTestCache(t)
 	e := newEnv(t, withCache(t, cs))
 	d := dayAhead(3)
 	tc := newTeacher(t, e, 6000, 0, 0, map[instainstru.Date][]instainstru.TimeRange{d: spans("09:00", "18:00")})
@@ -298,9 +296,9 @@ func TestCacheInvalidatesOnProfileChange(t *testing.T) {
 		return slotsOf(t, a.AvailabilityByDate[d.String()])
 	}
 	require.Equal(t, []string{"09:00-12:00", "13:00-18:00"}, slots())
-	hits := cache.Stats().Hits
+	hits := ch.Stats().Hits
 	require.Equal(t, []string{"09:00-12:00", "13:00-18:00"}, slots())
-	require.Equal(t, hits+1, cache.Stats().Hits, "the second read is served from the cache")
+	require.Equal(t, hits+1, ch.Stats().Hits, "the second read is served from the cache")
 
 	r = e.do("PUT", "/api/v1/instructors/me", map[string]any{"buffer_minutes": 30, "min_advance_booking_hours": 0},
 		bearer(tc.Token)...)
@@ -424,7 +422,7 @@ func TestCacheInvalidatesOnOfferDeleteAndSuspension(t *testing.T) {
 // After WarmCache, the API's own default reads of what it warmed are cache hits: the warmed keys
 // are exactly the ones the handlers ask for.
 func TestCacheWarm(t *testing.T) {
-	cache, cs := sharedTestCache(t)
+	ch, cs := sharedTestCache(t)
 	e := newEnv(t, withCache(t, cs))
 	tc := newTeacher(t, e, 6000, 0, 0, map[instainstru.Date][]instainstru.TimeRange{dayAhead(1): spans("09:00", "12:00")})
 	s := fastUser(t, "student")
@@ -442,12 +440,12 @@ func TestCacheWarm(t *testing.T) {
 		paths = append(paths, "/api/v1/instructors/"+id, pubPath(id),
 			"/api/v1/public/instructors/"+id+"/availability?duration_minutes=30")
 	}
-	before := cache.Stats()
+	before := ch.Stats()
 	for _, p := range paths {
 		r := e.do("GET", p, nil)
 		require.Less(t, r.Status, 500, "%s: %s", p, r.Body)
 	}
-	after := cache.Stats()
+	after := ch.Stats()
 	require.Equal(t, int64(len(paths)), after.Hits-before.Hits, "every read of a warmed key is a hit")
 	require.Zero(t, after.Loads-before.Loads)
 }

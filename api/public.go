@@ -359,24 +359,26 @@ func sendRendered(c *fiber.Ctx, r rendered) error {
 }
 
 // renderMemo remembers rendered public answers. A public answer is a pure function of the
-// calendar object, the request's parameters and the minute: bookable time depends on "now" only
-// through the 15-minute grid cut and the instructor's date, both of which change only on minute
-// boundaries. The cache layer hands every request the same immutable calendar object until the
-// calendar changes (near cache), so keying on that object's identity makes a memo entry die with
-// its calendar version: a booking or availability change yields a new object and a new answer.
-// Without a near cache every load is a new object and the memo simply never hits.
+// calendar, the request's parameters and the minute: bookable time depends on "now" only through
+// the 15-minute grid cut and the instructor's date, both of which change only on minute
+// boundaries. A calendar is named by its instructor, its window and its Version, which the cache
+// layer sets and moves with every write that can change it (booking, cancellation, availability,
+// profile), so a memo entry dies with its calendar version whatever object carries it. A calendar
+// of unknown version (0: no cache, or Redis unreachable) is never memoized.
 type renderMemo struct {
 	mu sync.Mutex
 	m  map[memoKey]rendered
 }
 
 type memoKey struct {
-	cal    *instainstru.PublicCalendar
-	params string
-	minute int64
+	instructor string
+	from, to   instainstru.Date // the calendar's window
+	version    int64
+	params     string
+	minute     int64
 }
 
-// renderMemoMax bounds the memo; past it the memo starts over (entries also pin calendar objects).
+// renderMemoMax bounds the memo; past it the memo starts over.
 const renderMemoMax = 4096
 
 func (m *renderMemo) get(k memoKey) (rendered, bool) {
@@ -397,9 +399,13 @@ func (m *renderMemo) put(k memoKey, r rendered) {
 
 // memoized answers from the memo, or computes, renders, remembers and sends.
 func (s *Server) memoized(c *fiber.Ctx, cal *instainstru.PublicCalendar, params string, now time.Time, compute func() (any, error)) error {
-	k := memoKey{cal: cal, params: params, minute: now.Unix() / 60}
-	if r, ok := s.publicMemo.get(k); ok {
-		return sendRendered(c, r)
+	k := memoKey{instructor: cal.InstructorID, from: cal.From, to: cal.To, version: cal.Version,
+		params: params, minute: now.Unix() / 60}
+	memo := cal.Version != 0
+	if memo {
+		if r, ok := s.publicMemo.get(k); ok {
+			return sendRendered(c, r)
+		}
 	}
 	v, err := compute()
 	if err != nil {
@@ -409,7 +415,9 @@ func (s *Server) memoized(c *fiber.Ctx, cal *instainstru.PublicCalendar, params 
 	if err != nil {
 		return err
 	}
-	s.publicMemo.put(k, r)
+	if memo {
+		s.publicMemo.put(k, r)
+	}
 	return sendRendered(c, r)
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -17,7 +18,7 @@ import (
 )
 
 // RateLimitConfig sets the request budgets. Windows are fixed: a counter starts at the first hit
-// and resets Window later (see persistence.RedisRateLimiter), which is cheap (one round trip)
+// and resets Window later (see cache.RedisRateLimiter), which is cheap (one round trip)
 // and lets a client at most double its budget across a window boundary.
 type RateLimitConfig struct {
 	Window time.Duration
@@ -43,18 +44,10 @@ func DefaultRateLimitConfig() RateLimitConfig {
 
 func (r RateLimitConfig) withDefaults() RateLimitConfig {
 	d := DefaultRateLimitConfig()
-	if r.Window <= 0 {
-		r.Window = d.Window
-	}
-	if r.GeneralPerWindow <= 0 {
-		r.GeneralPerWindow = d.GeneralPerWindow
-	}
-	if r.AuthPerWindow <= 0 {
-		r.AuthPerWindow = d.AuthPerWindow
-	}
-	if r.SyncInterval <= 0 {
-		r.SyncInterval = d.SyncInterval
-	}
+	r.Window = cmp.Or(max(r.Window, 0), d.Window)
+	r.GeneralPerWindow = cmp.Or(max(r.GeneralPerWindow, 0), d.GeneralPerWindow)
+	r.AuthPerWindow = cmp.Or(max(r.AuthPerWindow, 0), d.AuthPerWindow)
+	r.SyncInterval = cmp.Or(max(r.SyncInterval, 0), d.SyncInterval)
 	return r
 }
 

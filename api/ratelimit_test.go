@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/instainstru/instainstru"
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/persistence/testenv"
 )
 
@@ -166,8 +166,7 @@ func TestRateLimitSharedAcrossNodes(t *testing.T) {
 }
 
 func TestRateLimitFallsBackWhenRedisIsDown(t *testing.T) {
-	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
-	t.Cleanup(func() { _ = dead.Close() })
+	dead := testenv.ClientAt(t, "127.0.0.1:1")
 	e := newEnv(t, authWithLimits(300, 10), func(_ *api.Config, d *api.Deps) {
 		d.RateLimits = rateStore(t, dead, "rl:dead:")
 	})
@@ -192,8 +191,7 @@ func TestRateLimitFallsBackWhenRedisIsDown(t *testing.T) {
 func TestRateLimitStoreTimeoutIsTight(t *testing.T) {
 	// A Redis that accepts connections but never answers must not hold requests up.
 	ln := authBlackhole(t)
-	slow := redis.NewClient(&redis.Options{Addr: ln, MaxRetries: -1, ReadTimeout: 10 * time.Second})
-	t.Cleanup(func() { _ = slow.Close() })
+	slow := testenv.ClientAt(t, ln) // the store's own per-call deadline is what must cut the wait
 	e := newEnv(t, authWithLimits(300, 10), func(_ *api.Config, d *api.Deps) {
 		d.RateLimits = rateStore(t, slow, "rl:slow:")
 	})
@@ -233,8 +231,7 @@ func authBlackhole(t testing.TB) string {
 
 func TestRateLimitSurvivesRedisDyingMidWindow(t *testing.T) {
 	srv := testenv.StartRedis(t)
-	own := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1})
-	t.Cleanup(func() { _ = own.Close() })
+	own := testenv.ClientAt(t, srv.Addr())
 
 	e := newEnv(t, authWithLimits(300, 10), func(_ *api.Config, d *api.Deps) {
 		d.RateLimits = rateStore(t, own, "rl:")
@@ -291,8 +288,8 @@ func TestRateLimitGeneralDefersFarFromTheLimit(t *testing.T) {
 }
 
 // rateStore is the Redis rate-limit store, closed when the test ends.
-func rateStore(t testing.TB, rdb *redis.Client, prefix string) *persistence.RedisRateLimiter {
-	l := persistence.NewRedisRateLimiter(rdb, prefix)
+func rateStore(t testing.TB, rdb *cache.Client, prefix string) *cache.RedisRateLimiter {
+	l := cache.NewRedisRateLimiter(rdb, prefix)
 	t.Cleanup(func() { _ = l.Close() })
 	return l
 }

@@ -6,12 +6,12 @@ import (
 	"log/slog"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/instainstru/instainstru/actors"
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/persistence/testenv"
 )
 
@@ -19,7 +19,7 @@ import (
 type env struct {
 	*client
 	srv   *api.Server
-	rdb   *redis.Client
+	rdb   *cache.Client
 	store *persistence.Store
 	dir   *actors.Directory
 }
@@ -76,7 +76,7 @@ func newEnv(t testing.TB, opts ...func(*api.Config, *api.Deps)) *env {
 
 // withCache wires the cached decorators of cs in place of the store, as cmd does, and a directory
 // of instructor actors whose OnChange invalidates the instructor's cached availability.
-func withCache(t testing.TB, cs *persistence.CachedStores) func(*api.Config, *api.Deps) {
+func withCache(t testing.TB, cs *cache.Stores) func(*api.Config, *api.Deps) {
 	return func(_ *api.Config, d *api.Deps) {
 		dir := actors.NewDirectory(db.Store, actors.Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			OnChange: cs.AvailabilityChanged})
@@ -115,8 +115,7 @@ func TestReadinessReportsPendingMigrations(t *testing.T) {
 }
 
 func TestReadinessWithRedisDown(t *testing.T) {
-	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
-	defer dead.Close()
+	dead := testenv.ClientAt(t, "127.0.0.1:1")
 	e := newEnv(t, func(_ *api.Config, d *api.Deps) {
 		d.RedisPing = func(ctx context.Context) error { return dead.Ping(ctx).Err() }
 	})

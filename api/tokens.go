@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -40,18 +41,10 @@ const (
 )
 
 func (a AuthConfig) withDefaults() AuthConfig {
-	if a.Issuer == "" {
-		a.Issuer = defaultIssuer
-	}
-	if a.Audience == "" {
-		a.Audience = defaultAudience
-	}
-	if a.AccessTTL <= 0 {
-		a.AccessTTL = defaultAccessTTL
-	}
-	if a.RefreshTTL <= 0 {
-		a.RefreshTTL = defaultRefreshTTL
-	}
+	a.Issuer = cmp.Or(a.Issuer, defaultIssuer)
+	a.Audience = cmp.Or(a.Audience, defaultAudience)
+	a.AccessTTL = cmp.Or(max(a.AccessTTL, 0), defaultAccessTTL)
+	a.RefreshTTL = cmp.Or(max(a.RefreshTTL, 0), defaultRefreshTTL)
 	return a
 }
 

@@ -218,3 +218,43 @@ func (s *Store) attachOffers(ctx context.Context, db offerDB, profiles []instain
 	}
 	return translate(rows.Err(), "instructor services")
 }
+
+// MostBookedInstructors ranks the instructors who appear publicly (active account, at least one
+// active offer of an active catalog service) by the bookings made with them in the last days days
+// (any status), then by their number of active offers, then by id, and returns the first limit.
+func (s *Store) MostBookedInstructors(ctx context.Context, days, limit int) ([]string, error) {
+	const q = `
+		WITH offers AS (
+			SELECT o.instructor_id, count(*) AS n
+			FROM instructor_services o
+			JOIN service_catalog sc ON sc.id = o.catalog_service_id
+			WHERE o.is_active AND sc.is_active
+			GROUP BY o.instructor_id
+		), booked AS (
+			SELECT b.instructor_id, count(*) AS n
+			FROM bookings b
+			WHERE b.created_at >= now() - make_interval(days => $1)
+			GROUP BY b.instructor_id
+		)
+		SELECT u.id
+		FROM users u
+		JOIN offers o ON o.instructor_id = u.id
+		LEFT JOIN booked b ON b.instructor_id = u.id
+		WHERE u.role = 'instructor' AND u.account_status = 'active'
+		ORDER BY coalesce(b.n, 0) DESC, o.n DESC, u.id
+		LIMIT $2`
+	rows, err := s.pool.Query(ctx, q, max(days, 1), max(limit, 1))
+	if err != nil {
+		return nil, translate(err, "instructors")
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, translate(err, "instructors")
+		}
+		out = append(out, id)
+	}
+	return out, translate(rows.Err(), "instructors")
+}

@@ -8,11 +8,10 @@ import (
 	"net"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/instainstru/instainstru/actors"
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/persistence/seed"
 )
 
@@ -77,23 +76,22 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		log.Warn("database schema is not current: run `instainstru migrate`", "have", v, "want", latest)
 	}
 
-	ropt, err := redis.ParseURL(cfg.RedisURL)
+	rdb, err := cache.Dial(cfg.RedisURL)
 	if err != nil {
 		return fmt.Errorf("REDIS_URL: %w", err)
 	}
-	rdb := redis.NewClient(ropt)
 	defer rdb.Close()
 
 	// Public reads go through the Redis cache; the decorators invalidate on the writes they carry,
 	// and the actors invalidate an instructor's availability after each booking or availability
 	// write, before its response is sent.
-	ccfg := persistence.DefaultCacheConfig()
+	ccfg := cache.DefaultConfig()
 	ccfg.AvailabilityTTL = cfg.PublicAvailabilityCacheTTL
-	ccfg.NearTTL = time.Second // in-process copies of hot calendars; see persistence/nearcache.go
-	cache := persistence.NewCache(rdb, ccfg)
-	defer cache.Close()
-	cached := persistence.NewCachedStores(cache, store)
-	limits := persistence.NewRedisRateLimiter(rdb, "rl:")
+	ccfg.NearTTL = time.Second // in-process copies of hot calendars; see persistence/cache/nearcache.go
+	rc := cache.New(rdb, ccfg)
+	defer rc.Close()
+	cached := cache.NewStores(rc, store)
+	limits := cache.NewRedisRateLimiter(rdb, "rl:")
 	defer limits.Close()
 
 	// Every availability and booking write goes through the instructor's actor.
@@ -134,7 +132,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		Public:        cached.Public,
 		MonitoringKey: cfg.MonitoringKey,
 		StatsSources: map[string]func() any{
-			"cache":  func() any { return cacheReport(cache.Stats()) },
+			"cache":  func() any { return cacheReport(rc.Stats()) },
 			"actors": func() any { return dir.Stats() },
 		},
 		PublicAvailability: api.PublicAvailabilityConfig{Days: cfg.PublicAvailabilityDays,
@@ -175,7 +173,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 }
 
 // cacheReport adds the hit rate to the cache counters.
-func cacheReport(st persistence.CacheStats) map[string]any {
+func cacheReport(st cache.Stats) map[string]any {
 	rate := 0.0
 	if n := st.Hits + st.Misses; n > 0 {
 		rate = float64(st.Hits) / float64(n)

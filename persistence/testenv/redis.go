@@ -108,3 +108,11 @@ func (p *RedisServer) Client() *redis.Client {
 	p.t.Cleanup(func() { _ = c.Close() })
 	return c
 }
+
+// ClientAt returns a client for addr that never retries, for servers that are down, hung or about
+// to die (a retry would only blur what the test measures), closed when the test ends.
+func ClientAt(t testing.TB, addr string) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}

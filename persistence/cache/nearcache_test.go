@@ -1,4 +1,4 @@
-package persistence_test
+package cache_test
 
 import (
 	"context"
@@ -9,15 +9,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/persistence/testenv"
 )
 
 // nearNode is one API node's cache with a near cache whose TTL is long enough that only
 // invalidation, never expiry, can explain a reload.
-func nearNode(t *testing.T, addrPrefix string, rdbDB int) *persistence.Cache {
+func nearNode(t *testing.T, addrPrefix string, rdbDB int) *cache.Cache {
 	t.Helper()
 	rdb, _ := testenv.Redis(t, rdbDB)
-	c := persistence.NewCache(rdb, persistence.CacheConfig{Prefix: addrPrefix, CallTimeout: 2 * time.Second, NearTTL: time.Hour})
+	c := cache.New(rdb, cache.Config{Prefix: addrPrefix, CallTimeout: 2 * time.Second, NearTTL: time.Hour})
 	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
@@ -27,16 +28,23 @@ type counter struct{ n atomic.Int64 }
 
 func (c *counter) load(context.Context) (int64, error) { return c.n.Add(1), nil }
 
-func nearRead(t *testing.T, c *persistence.Cache, ld *counter) int64 {
+func nearRead(t *testing.T, c *cache.Cache, ld *counter) int64 {
 	t.Helper()
-	v, err := persistence.GetOrLoadInNear(context.Background(), c, "avail:x", "k", time.Hour, ld.load)
-	require.NoError(t, err)
+	v, _ := nearReadVersion(t, c, ld)
 	return v
+}
+
+// nearReadVersion is nearRead with the version the value was read under.
+func nearReadVersion(t *testing.T, c *cache.Cache, ld *counter) (v, version int64) {
+	t.Helper()
+	v, version, err := cache.GetOrLoadInNear(context.Background(), c, "avail:x", "k", time.Hour, ld.load)
+	require.NoError(t, err)
+	return v, version
 }
 
 // waitLive waits until a node's invalidation subscription is established (reads before that
 // bypass the near cache by design).
-func waitLive(t *testing.T, c *persistence.Cache, ld *counter) {
+func waitLive(t *testing.T, c *cache.Cache, ld *counter) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		before := c.Stats().NearHits
@@ -70,6 +78,29 @@ func TestNearCacheLocalBumpIsImmediate(t *testing.T) {
 	require.Greater(t, nearRead(t, c, ld), v, "the very next read after a local Bump reloads")
 }
 
+// Values come with the version they were read under: the same from the near cache and from Redis
+// until the namespace is bumped, larger after, on this node and on the others.
+func TestNearCacheVersions(t *testing.T) {
+	prefix := "near:" + persistence.NewID() + ":"
+	a, b := nearNode(t, prefix, 3), nearNode(t, prefix, 3)
+	ld := &counter{}
+	waitLive(t, a, ld)
+	v, ver := nearReadVersion(t, a, ld)
+	require.Positive(t, ver, "a value read through Redis has a known version")
+	hits := a.Stats().NearHits
+	v2, ver2 := nearReadVersion(t, a, ld)
+	require.Equal(t, [2]int64{v, ver}, [2]int64{v2, ver2}, "a near hit keeps the version")
+	require.Greater(t, a.Stats().NearHits, hits)
+	bv, bver := nearReadVersion(t, b, &counter{})
+	require.Equal(t, [2]int64{v, ver}, [2]int64{bv, bver}, "another node reads the same entry and version from Redis")
+
+	a.Bump(context.Background(), "avail:x")
+	_, ver3 := nearReadVersion(t, a, ld)
+	require.Greater(t, ver3, ver, "a Bump moves the version")
+	_, bver3 := nearReadVersion(t, b, &counter{})
+	require.Equal(t, ver3, bver3)
+}
+
 func TestNearCacheLoadInFlightDuringBumpIsNotStored(t *testing.T) {
 	c := nearNode(t, "near:"+persistence.NewID()+":", 3)
 	waitLive(t, c, &counter{})
@@ -86,14 +117,14 @@ func TestNearCacheLoadInFlightDuringBumpIsNotStored(t *testing.T) {
 	}
 	done := make(chan int64)
 	go func() {
-		v, _ := persistence.GetOrLoadInNear(context.Background(), c, "avail:y", "k", time.Hour, slow)
+		v, _, _ := cache.GetOrLoadInNear(context.Background(), c, "avail:y", "k", time.Hour, slow)
 		done <- v
 	}()
 	<-started
 	c.Bump(context.Background(), "avail:y")
 	close(release)
 	require.EqualValues(t, 1, <-done)
-	v, err := persistence.GetOrLoadInNear(context.Background(), c, "avail:y", "k", time.Hour, slow)
+	v, _, err := cache.GetOrLoadInNear(context.Background(), c, "avail:y", "k", time.Hour, slow)
 	require.NoError(t, err)
 	require.EqualValues(t, 2, v, "the value loaded before the Bump was not kept")
 }
@@ -101,7 +132,7 @@ func TestNearCacheLoadInFlightDuringBumpIsNotStored(t *testing.T) {
 func TestNearCacheBypassedWhileUnsubscribed(t *testing.T) {
 	p := testenv.StartRedis(t)
 	rdb := p.Client()
-	c := persistence.NewCache(rdb, persistence.CacheConfig{Prefix: "near:", CallTimeout: 100 * time.Millisecond,
+	c := cache.New(rdb, cache.Config{Prefix: "near:", CallTimeout: 100 * time.Millisecond,
 		CoolDown: 200 * time.Millisecond, NearTTL: time.Hour})
 	t.Cleanup(func() { _ = c.Close() })
 	ld := &counter{}

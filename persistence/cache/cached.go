@@ -34,7 +34,7 @@
 // cache then holds no addresses. Own-profile and account reads are never cached: a user must see
 // their own writes at once, and those reads are rare.
 
-package persistence
+package cache
 
 import (
 	"context"
@@ -42,6 +42,7 @@ import (
 	"fmt"
 
 	"github.com/instainstru/instainstru"
+	"github.com/instainstru/instainstru/persistence"
 )
 
 // Namespaces of the cached decorators (the table at the top of this file).
@@ -76,41 +77,46 @@ func changed(err error) bool {
 	return false
 }
 
-// invalidator bumps the namespaces a write affects.
-type invalidator struct{ cache *Cache }
-
-// instructor invalidates everything public about one instructor; withCatalog also invalidates the
-// catalog, for changes that move active_instructors counts.
-func (iv invalidator) instructor(ctx context.Context, instructorID string, withCatalog bool) {
-	iv.cache.Bump(ctx, profileNamespace(instructorID))
-	iv.cache.Bump(ctx, availNamespace(instructorID))
-	iv.cache.Bump(ctx, nsInstructors)
-	if withCatalog {
-		iv.cache.Bump(ctx, nsCatalog)
+// writeThrough runs write and then, if it may have changed data (see changed), invalidates
+// everything public about one instructor: their profile, their calendars and the listings, plus
+// the catalog when withCatalog (changes that move active_instructors counts). public, when not
+// nil, narrows a successful write to results that concern an instructor (a student is in no
+// public view); a write whose outcome is unknown always invalidates. It returns write's results.
+func writeThrough[T any](ctx context.Context, c *Cache, instructorID string, withCatalog bool,
+	public func(T) bool, write func() (T, error)) (T, error) {
+	v, err := write()
+	if changed(err) && (err != nil || public == nil || public(v)) {
+		c.Bump(ctx, profileNamespace(instructorID))
+		c.Bump(ctx, availNamespace(instructorID))
+		c.Bump(ctx, nsInstructors)
+		if withCatalog {
+			c.Bump(ctx, nsCatalog)
+		}
 	}
+	return v, err
 }
 
-// CachedCatalog is instainstru.CatalogReader served from the cache, in the catalog namespace
+// Catalog is instainstru.CatalogReader served from the cache, in the catalog namespace
 // with the catalog TTL. It is read-only: the writes that change catalog figures (offers, account
-// status) go through CachedOffers, CachedAccounts and CachedUsers, which bump the namespace.
-type CachedCatalog struct {
+// status) go through the Offers, Accounts and Users decorators, which bump the namespace.
+type Catalog struct {
 	cache *Cache
 	next  instainstru.CatalogReader
 }
 
-// NewCachedCatalog wraps next. A nil cache caches nothing.
-func NewCachedCatalog(c *Cache, next instainstru.CatalogReader) *CachedCatalog {
-	return &CachedCatalog{cache: c, next: next}
+// NewCatalog wraps next. A nil cache caches nothing.
+func NewCatalog(c *Cache, next instainstru.CatalogReader) *Catalog {
+	return &Catalog{cache: c, next: next}
 }
 
 // Categories implements instainstru.CatalogReader.
-func (d *CachedCatalog) Categories(ctx context.Context) ([]instainstru.Category, error) {
+func (d *Catalog) Categories(ctx context.Context) ([]instainstru.Category, error) {
 	return GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("categories"), d.cache.TTL(TierCatalog),
 		func(ctx context.Context) ([]instainstru.Category, error) { return d.next.Categories(ctx) })
 }
 
 // CatalogServices implements instainstru.CatalogReader.
-func (d *CachedCatalog) CatalogServices(ctx context.Context, q instainstru.ServiceQuery) (instainstru.ServicePage, error) {
+func (d *Catalog) CatalogServices(ctx context.Context, q instainstru.ServiceQuery) (instainstru.ServicePage, error) {
 	return GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("services", q), d.cache.TTL(TierCatalog),
 		func(ctx context.Context) (instainstru.ServicePage, error) { return d.next.CatalogServices(ctx, q) })
 }
@@ -123,7 +129,7 @@ type serviceDetail struct {
 
 // CatalogServiceDetail implements instainstru.CatalogReader. An unknown service is remembered
 // as not_found for the cache's NotFoundTTL.
-func (d *CachedCatalog) CatalogServiceDetail(ctx context.Context, idOrSlug string) (*instainstru.CatalogService, *instainstru.ServiceAnalytics, error) {
+func (d *Catalog) CatalogServiceDetail(ctx context.Context, idOrSlug string) (*instainstru.CatalogService, *instainstru.ServiceAnalytics, error) {
 	v, err := GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("service", idOrSlug), d.cache.TTL(TierCatalog),
 		func(ctx context.Context) (serviceDetail, error) {
 			s, a, err := d.next.CatalogServiceDetail(ctx, idOrSlug)
@@ -139,7 +145,7 @@ func (d *CachedCatalog) CatalogServiceDetail(ctx context.Context, idOrSlug strin
 }
 
 // TopServicesPerCategory implements instainstru.CatalogReader.
-func (d *CachedCatalog) TopServicesPerCategory(ctx context.Context, perCategory int) ([]instainstru.CategoryServices, error) {
+func (d *Catalog) TopServicesPerCategory(ctx context.Context, perCategory int) ([]instainstru.CategoryServices, error) {
 	return GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("top", perCategory), d.cache.TTL(TierCatalog),
 		func(ctx context.Context) ([]instainstru.CategoryServices, error) {
 			return d.next.TopServicesPerCategory(ctx, perCategory)
@@ -147,29 +153,29 @@ func (d *CachedCatalog) TopServicesPerCategory(ctx context.Context, perCategory 
 }
 
 // PopularServices implements instainstru.CatalogReader.
-func (d *CachedCatalog) PopularServices(ctx context.Context, limit, days int) ([]instainstru.CatalogService, error) {
+func (d *Catalog) PopularServices(ctx context.Context, limit, days int) ([]instainstru.CatalogService, error) {
 	return GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("popular", limit, days), d.cache.TTL(TierCatalog),
 		func(ctx context.Context) ([]instainstru.CatalogService, error) {
 			return d.next.PopularServices(ctx, limit, days)
 		})
 }
 
-// CachedInstructors is instainstru.InstructorStore with the public reads cached (profile TTL):
+// Instructors is instainstru.InstructorStore with the public reads cached (profile TTL):
 // the listing in the instructors namespace, one profile in profile:<id>. The own profile is read
 // through. UpdateInstructorProfile writes through and then invalidates the instructor's profile,
 // availability (buffer and minimum advance are part of the cached calendar) and the listings.
-type CachedInstructors struct {
+type Instructors struct {
 	cache *Cache
 	next  instainstru.InstructorStore
 }
 
-// NewCachedInstructors wraps next. A nil cache caches nothing.
-func NewCachedInstructors(c *Cache, next instainstru.InstructorStore) *CachedInstructors {
-	return &CachedInstructors{cache: c, next: next}
+// NewInstructors wraps next. A nil cache caches nothing.
+func NewInstructors(c *Cache, next instainstru.InstructorStore) *Instructors {
+	return &Instructors{cache: c, next: next}
 }
 
 // PublicInstructors implements instainstru.InstructorStore.
-func (d *CachedInstructors) PublicInstructors(ctx context.Context, q instainstru.InstructorQuery) (instainstru.InstructorPage, error) {
+func (d *Instructors) PublicInstructors(ctx context.Context, q instainstru.InstructorQuery) (instainstru.InstructorPage, error) {
 	return GetOrLoadIn(ctx, d.cache, nsInstructors, cacheKey("list", q), d.cache.TTL(TierProfile),
 		func(ctx context.Context) (instainstru.InstructorPage, error) {
 			page, err := d.next.PublicInstructors(ctx, q)
@@ -183,8 +189,8 @@ func (d *CachedInstructors) PublicInstructors(ctx context.Context, q instainstru
 // PublicInstructor implements instainstru.InstructorStore. Not found (including suspended and
 // deactivated instructors) is remembered for the cache's NotFoundTTL unless a status change or
 // profile write bumps the namespace first.
-func (d *CachedInstructors) PublicInstructor(ctx context.Context, id string) (*instainstru.InstructorProfile, error) {
-	if !ValidID(id) {
+func (d *Instructors) PublicInstructor(ctx context.Context, id string) (*instainstru.InstructorProfile, error) {
+	if !persistence.ValidID(id) {
 		return d.next.PublicInstructor(ctx, id)
 	}
 	return GetOrLoadIn(ctx, d.cache, profileNamespace(id), cacheKey("public"), d.cache.TTL(TierProfile),
@@ -198,185 +204,182 @@ func (d *CachedInstructors) PublicInstructor(ctx context.Context, id string) (*i
 }
 
 // OwnInstructorProfile implements instainstru.InstructorStore; it is never cached.
-func (d *CachedInstructors) OwnInstructorProfile(ctx context.Context, id string) (*instainstru.InstructorProfile, error) {
+func (d *Instructors) OwnInstructorProfile(ctx context.Context, id string) (*instainstru.InstructorProfile, error) {
 	return d.next.OwnInstructorProfile(ctx, id)
 }
 
 // UpdateInstructorProfile implements instainstru.InstructorStore: write, then invalidate.
-func (d *CachedInstructors) UpdateInstructorProfile(ctx context.Context, id string, p instainstru.ProfileUpdate) (*instainstru.InstructorProfile, error) {
-	out, err := d.next.UpdateInstructorProfile(ctx, id, p)
-	if changed(err) {
-		invalidator{d.cache}.instructor(ctx, id, false)
-	}
-	return out, err
+func (d *Instructors) UpdateInstructorProfile(ctx context.Context, id string, p instainstru.ProfileUpdate) (*instainstru.InstructorProfile, error) {
+	return writeThrough(ctx, d.cache, id, false, nil, func() (*instainstru.InstructorProfile, error) {
+		return d.next.UpdateInstructorProfile(ctx, id, p)
+	})
 }
 
-// CachedOffers is instainstru.OfferStore writing through and then invalidating the instructor's
+// Offers is instainstru.OfferStore writing through and then invalidating the instructor's
 // profile, availability (the shortest duration is part of the cached calendar) and listings;
 // creating or deleting an offer also invalidates the catalog (active_instructors counts).
-type CachedOffers struct {
+type Offers struct {
 	cache *Cache
 	next  instainstru.OfferStore
 }
 
-// NewCachedOffers wraps next. A nil cache invalidates nothing.
-func NewCachedOffers(c *Cache, next instainstru.OfferStore) *CachedOffers {
-	return &CachedOffers{cache: c, next: next}
+// NewOffers wraps next. A nil cache invalidates nothing.
+func NewOffers(c *Cache, next instainstru.OfferStore) *Offers {
+	return &Offers{cache: c, next: next}
 }
 
 // CreateOffer implements instainstru.OfferStore.
-func (d *CachedOffers) CreateOffer(ctx context.Context, instructorID string, in instainstru.OfferInput) (*instainstru.InstructorService, error) {
-	o, err := d.next.CreateOffer(ctx, instructorID, in)
-	if changed(err) {
-		invalidator{d.cache}.instructor(ctx, instructorID, true)
-	}
-	return o, err
+func (d *Offers) CreateOffer(ctx context.Context, instructorID string, in instainstru.OfferInput) (*instainstru.InstructorService, error) {
+	return writeThrough(ctx, d.cache, instructorID, true, nil, func() (*instainstru.InstructorService, error) {
+		return d.next.CreateOffer(ctx, instructorID, in)
+	})
 }
 
 // UpdateOffer implements instainstru.OfferStore.
-func (d *CachedOffers) UpdateOffer(ctx context.Context, instructorID, offerID string, p instainstru.OfferPatch) (*instainstru.InstructorService, error) {
-	o, err := d.next.UpdateOffer(ctx, instructorID, offerID, p)
-	if changed(err) {
-		invalidator{d.cache}.instructor(ctx, instructorID, false)
-	}
-	return o, err
+func (d *Offers) UpdateOffer(ctx context.Context, instructorID, offerID string, p instainstru.OfferPatch) (*instainstru.InstructorService, error) {
+	return writeThrough(ctx, d.cache, instructorID, false, nil, func() (*instainstru.InstructorService, error) {
+		return d.next.UpdateOffer(ctx, instructorID, offerID, p)
+	})
 }
 
 // DeleteOffer implements instainstru.OfferStore.
-func (d *CachedOffers) DeleteOffer(ctx context.Context, instructorID, offerID string) (instainstru.OfferDeletion, error) {
-	how, err := d.next.DeleteOffer(ctx, instructorID, offerID)
-	if changed(err) {
-		invalidator{d.cache}.instructor(ctx, instructorID, true)
-	}
-	return how, err
+func (d *Offers) DeleteOffer(ctx context.Context, instructorID, offerID string) (instainstru.OfferDeletion, error) {
+	return writeThrough(ctx, d.cache, instructorID, true, nil, func() (instainstru.OfferDeletion, error) {
+		return d.next.DeleteOffer(ctx, instructorID, offerID)
+	})
 }
 
-// CachedPublicAvailability is instainstru.PublicAvailabilityReader served from the cache: one
+// PublicAvailability is instainstru.PublicAvailabilityReader served from the cache: one
 // entry per (instructor, window) in the namespace avail:<id>, with the availability TTL
 // (PUBLIC_AVAILABILITY_CACHE_TTL). The calendar holds no "now", so an entry stays right until a
 // write bumps the namespace: bookings, cancellations and availability changes through the
-// instructor actors (wire actors.Config.OnChange to CachedStores.AvailabilityChanged), and
+// instructor actors (wire actors.Config.OnChange to Stores.AvailabilityChanged), and
 // profile, offer, name, zone and status changes through the other decorators.
-type CachedPublicAvailability struct {
+type PublicAvailability struct {
 	cache *Cache
 	next  instainstru.PublicAvailabilityReader
 }
 
-// NewCachedPublicAvailability wraps next. A nil cache caches nothing.
-func NewCachedPublicAvailability(c *Cache, next instainstru.PublicAvailabilityReader) *CachedPublicAvailability {
-	return &CachedPublicAvailability{cache: c, next: next}
+// NewPublicAvailability wraps next. A nil cache caches nothing.
+func NewPublicAvailability(c *Cache, next instainstru.PublicAvailabilityReader) *PublicAvailability {
+	return &PublicAvailability{cache: c, next: next}
 }
 
 // PublicCalendar implements instainstru.PublicAvailabilityReader. Malformed ids go to the store
-// uncached (it answers not_found), so no namespace is ever made of arbitrary text.
-func (d *CachedPublicAvailability) PublicCalendar(ctx context.Context, instructorID string, from, to instainstru.Date) (*instainstru.PublicCalendar, error) {
-	if !ValidID(instructorID) {
+// uncached (it answers not_found), so no namespace is ever made of arbitrary text. The calendar's
+// Version is the version of avail:<id> it was read under (see GetOrLoadInNear), 0 when unknown.
+func (d *PublicAvailability) PublicCalendar(ctx context.Context, instructorID string, from, to instainstru.Date) (*instainstru.PublicCalendar, error) {
+	if !persistence.ValidID(instructorID) {
 		return d.next.PublicCalendar(ctx, instructorID, from, to)
 	}
 	// The hottest read: served from the near cache when one is configured (values shared, read-only).
-	return GetOrLoadInNear(ctx, d.cache, availNamespace(instructorID), cacheKey("cal", from.String(), to.String()),
+	cal, version, err := GetOrLoadInNear(ctx, d.cache, availNamespace(instructorID), cacheKey("cal", from.String(), to.String()),
 		d.cache.TTL(TierAvailability),
 		func(ctx context.Context) (*instainstru.PublicCalendar, error) {
 			return d.next.PublicCalendar(ctx, instructorID, from, to)
 		})
+	if err != nil || cal == nil || version == 0 {
+		return cal, err
+	}
+	// The value may be shared with other callers: stamp the version on a shallow copy (the
+	// slices stay shared and read-only).
+	stamped := *cal
+	stamped.Version = version
+	return &stamped, nil
 }
 
-// CachedAccounts is instainstru.AccountStore writing through; a transition of an instructor
+// Accounts is instainstru.AccountStore writing through; a transition of an instructor
 // (suspend, deactivate, reactivate) then invalidates everything public about them and the
 // catalog, whose active_instructors counts only active accounts. Students are in no public view.
-type CachedAccounts struct {
+type Accounts struct {
 	cache *Cache
 	next  instainstru.AccountStore
 }
 
-// NewCachedAccounts wraps next. A nil cache invalidates nothing.
-func NewCachedAccounts(c *Cache, next instainstru.AccountStore) *CachedAccounts {
-	return &CachedAccounts{cache: c, next: next}
+// NewAccounts wraps next. A nil cache invalidates nothing.
+func NewAccounts(c *Cache, next instainstru.AccountStore) *Accounts {
+	return &Accounts{cache: c, next: next}
 }
 
 // AccountStanding implements instainstru.AccountStore; it is never cached.
-func (d *CachedAccounts) AccountStanding(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
+func (d *Accounts) AccountStanding(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
 	return d.next.AccountStanding(ctx, userID)
 }
 
 // SuspendAccount implements instainstru.AccountStore.
-func (d *CachedAccounts) SuspendAccount(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
-	return d.after(ctx, userID)(d.next.SuspendAccount(ctx, userID))
+func (d *Accounts) SuspendAccount(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
+	return d.transition(ctx, userID, d.next.SuspendAccount)
 }
 
 // DeactivateAccount implements instainstru.AccountStore.
-func (d *CachedAccounts) DeactivateAccount(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
-	return d.after(ctx, userID)(d.next.DeactivateAccount(ctx, userID))
+func (d *Accounts) DeactivateAccount(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
+	return d.transition(ctx, userID, d.next.DeactivateAccount)
 }
 
 // ReactivateAccount implements instainstru.AccountStore.
-func (d *CachedAccounts) ReactivateAccount(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
-	return d.after(ctx, userID)(d.next.ReactivateAccount(ctx, userID))
+func (d *Accounts) ReactivateAccount(ctx context.Context, userID string) (instainstru.AccountStanding, error) {
+	return d.transition(ctx, userID, d.next.ReactivateAccount)
 }
 
-// after invalidates once a transition has returned. When the role is unknown (the transition
-// failed in a way that may hide a commit) the user is treated as an instructor.
-func (d *CachedAccounts) after(ctx context.Context, userID string) func(instainstru.AccountStanding, error) (instainstru.AccountStanding, error) {
-	return func(a instainstru.AccountStanding, err error) (instainstru.AccountStanding, error) {
-		if changed(err) && (err != nil || a.Role == instainstru.RoleInstructor) {
-			invalidator{d.cache}.instructor(ctx, userID, true)
-		}
-		return a, err
-	}
+// transition runs one lifecycle transition and invalidates after it when the user is an
+// instructor. When the role is unknown (the transition failed in a way that may hide a commit)
+// the user is treated as an instructor.
+func (d *Accounts) transition(ctx context.Context, userID string,
+	do func(context.Context, string) (instainstru.AccountStanding, error)) (instainstru.AccountStanding, error) {
+	return writeThrough(ctx, d.cache, userID, true,
+		func(a instainstru.AccountStanding) bool { return a.Role == instainstru.RoleInstructor },
+		func() (instainstru.AccountStanding, error) { return do(ctx, userID) })
 }
 
-// CachedUsers is instainstru.UserStore reading through (accounts are never cached) and
+// Users is instainstru.UserStore reading through (accounts are never cached) and
 // invalidating on the writes that public views show: an instructor's name or zone
 // (UpdateUserProfile) and any status set by SetAccountStatus.
-type CachedUsers struct {
+type Users struct {
 	cache *Cache
 	next  instainstru.UserStore
 }
 
-// NewCachedUsers wraps next. A nil cache invalidates nothing.
-func NewCachedUsers(c *Cache, next instainstru.UserStore) *CachedUsers {
-	return &CachedUsers{cache: c, next: next}
+// NewUsers wraps next. A nil cache invalidates nothing.
+func NewUsers(c *Cache, next instainstru.UserStore) *Users {
+	return &Users{cache: c, next: next}
 }
 
 // CreateUser implements instainstru.UserStore. A new account is in no cached view until it has a
 // profile and an offer, whose writes invalidate.
-func (d *CachedUsers) CreateUser(ctx context.Context, u *instainstru.User) error {
+func (d *Users) CreateUser(ctx context.Context, u *instainstru.User) error {
 	return d.next.CreateUser(ctx, u)
 }
 
 // UserByID implements instainstru.UserStore.
-func (d *CachedUsers) UserByID(ctx context.Context, id string) (*instainstru.User, error) {
+func (d *Users) UserByID(ctx context.Context, id string) (*instainstru.User, error) {
 	return d.next.UserByID(ctx, id)
 }
 
 // UserByEmail implements instainstru.UserStore.
-func (d *CachedUsers) UserByEmail(ctx context.Context, email string) (*instainstru.User, error) {
+func (d *Users) UserByEmail(ctx context.Context, email string) (*instainstru.User, error) {
 	return d.next.UserByEmail(ctx, email)
 }
 
 // UpdateUserProfile implements instainstru.UserStore: an instructor's new name or zone is
 // visible in their profile, calendar and the listings at once.
-func (d *CachedUsers) UpdateUserProfile(ctx context.Context, id string, fullName, timezone *string) (*instainstru.User, error) {
-	u, err := d.next.UpdateUserProfile(ctx, id, fullName, timezone)
-	if changed(err) && (err != nil || u.Role == instainstru.RoleInstructor) {
-		invalidator{d.cache}.instructor(ctx, id, false)
-	}
-	return u, err
+func (d *Users) UpdateUserProfile(ctx context.Context, id string, fullName, timezone *string) (*instainstru.User, error) {
+	return writeThrough(ctx, d.cache, id, false,
+		func(u *instainstru.User) bool { return u.Role == instainstru.RoleInstructor },
+		func() (*instainstru.User, error) { return d.next.UpdateUserProfile(ctx, id, fullName, timezone) })
 }
 
 // SetAccountStatus implements instainstru.UserStore (admin and seeding use): it invalidates as a
 // lifecycle transition does, whatever the role (it is rare and does not report one).
-func (d *CachedUsers) SetAccountStatus(ctx context.Context, id string, status instainstru.AccountStatus) error {
-	err := d.next.SetAccountStatus(ctx, id, status)
-	if changed(err) {
-		invalidator{d.cache}.instructor(ctx, id, true)
-	}
+func (d *Users) SetAccountStatus(ctx context.Context, id string, status instainstru.AccountStatus) error {
+	_, err := writeThrough(ctx, d.cache, id, true, nil, func() (struct{}, error) {
+		return struct{}{}, d.next.SetAccountStatus(ctx, id, status)
+	})
 	return err
 }
 
-// CacheBackend is everything the cached decorators wrap and the cache warmer reads;
-// *Store implements it.
-type CacheBackend interface {
+// Backend is everything the cached decorators wrap and the cache warmer reads;
+// *persistence.Store implements it.
+type Backend interface {
 	instainstru.CatalogReader
 	instainstru.InstructorStore
 	instainstru.OfferStore
@@ -387,30 +390,30 @@ type CacheBackend interface {
 	MostBookedInstructors(ctx context.Context, days, limit int) ([]string, error)
 }
 
-// CachedStores is the full set of cached decorators over one backend, wired into the API in
+// Stores is the full set of cached decorators over one backend, wired into the API in
 // place of the store: Catalog, Instructors, Offers, Public, Accounts and Users. Other reads
 // (bookings, tokens, search) go to the store directly.
-type CachedStores struct {
-	Catalog     *CachedCatalog
-	Instructors *CachedInstructors
-	Offers      *CachedOffers
-	Public      *CachedPublicAvailability
-	Accounts    *CachedAccounts
-	Users       *CachedUsers
+type Stores struct {
+	Catalog     *Catalog
+	Instructors *Instructors
+	Offers      *Offers
+	Public      *PublicAvailability
+	Accounts    *Accounts
+	Users       *Users
 
 	cache   *Cache
-	backend CacheBackend
+	backend Backend
 }
 
-// NewCachedStores wraps every read interface of b with c.
-func NewCachedStores(c *Cache, b CacheBackend) *CachedStores {
-	return &CachedStores{
-		Catalog:     NewCachedCatalog(c, b),
-		Instructors: NewCachedInstructors(c, b),
-		Offers:      NewCachedOffers(c, b),
-		Public:      NewCachedPublicAvailability(c, b),
-		Accounts:    NewCachedAccounts(c, b),
-		Users:       NewCachedUsers(c, b),
+// NewStores wraps every read interface of b with c.
+func NewStores(c *Cache, b Backend) *Stores {
+	return &Stores{
+		Catalog:     NewCatalog(c, b),
+		Instructors: NewInstructors(c, b),
+		Offers:      NewOffers(c, b),
+		Public:      NewPublicAvailability(c, b),
+		Accounts:    NewAccounts(c, b),
+		Users:       NewUsers(c, b),
 		cache:       c,
 		backend:     b,
 	}
@@ -419,17 +422,17 @@ func NewCachedStores(c *Cache, b CacheBackend) *CachedStores {
 // AvailabilityChanged invalidates every cached public calendar window of one instructor. Its
 // signature is that of actors.Config.OnChange, which calls it after each committed booking,
 // cancellation or availability write and before the response is sent.
-func (s *CachedStores) AvailabilityChanged(ctx context.Context, instructorID string) {
+func (s *Stores) AvailabilityChanged(ctx context.Context, instructorID string) {
 	s.cache.Bump(ctx, availNamespace(instructorID))
 }
 
 // The decorators implement the interfaces they wrap.
 var (
-	_ instainstru.CatalogReader            = (*CachedCatalog)(nil)
-	_ instainstru.InstructorStore          = (*CachedInstructors)(nil)
-	_ instainstru.OfferStore               = (*CachedOffers)(nil)
-	_ instainstru.PublicAvailabilityReader = (*CachedPublicAvailability)(nil)
-	_ instainstru.AccountStore             = (*CachedAccounts)(nil)
-	_ instainstru.UserStore                = (*CachedUsers)(nil)
-	_ CacheBackend                         = (*Store)(nil)
+	_ instainstru.CatalogReader            = (*Catalog)(nil)
+	_ instainstru.InstructorStore          = (*Instructors)(nil)
+	_ instainstru.OfferStore               = (*Offers)(nil)
+	_ instainstru.PublicAvailabilityReader = (*PublicAvailability)(nil)
+	_ instainstru.AccountStore             = (*Accounts)(nil)
+	_ instainstru.UserStore                = (*Users)(nil)
+	_ Backend                              = (*persistence.Store)(nil)
 )

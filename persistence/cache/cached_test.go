@@ -1,4 +1,4 @@
-package persistence_test
+package cache_test
 
 import (
 	"context"
@@ -12,13 +12,14 @@ import (
 
 	"github.com/instainstru/instainstru"
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/cache"
 )
 
 // cachedStores wraps the package store with a fresh cache (own prefix on the shared Redis).
-func cachedStores(t *testing.T) (*persistence.CachedStores, *persistence.Cache) {
+func cachedStores(t *testing.T) (*cache.Stores, *cache.Cache) {
 	t.Helper()
-	c, _ := sharedCache(t, persistence.CacheConfig{})
-	return persistence.NewCachedStores(c, db.Store), c
+	c, _ := sharedCache(t, cache.Config{})
+	return cache.NewStores(c, db.Store), c
 }
 
 // sameJSON asserts that two values encode identically: cached values are decoded from JSON, so
@@ -33,7 +34,7 @@ func sameJSON(t *testing.T, want, got any, msgAndArgs ...any) {
 }
 
 // statDelta runs fn and reports how many hits and loads it caused.
-func statDelta(c *persistence.Cache, fn func()) (hits, loads int64) {
+func statDelta(c *cache.Cache, fn func()) (hits, loads int64) {
 	before := c.Stats()
 	fn()
 	after := c.Stats()
@@ -58,7 +59,7 @@ func (c *countingCalendar) PublicCalendar(ctx context.Context, id string, from, 
 // store's; calls differing in any argument are separate entries.
 func TestCachedCatalogReads(t *testing.T) {
 	ctx := context.Background()
-	newFixture(t) // catalog seeded, piano offered
+	db.NewFixture(t) // catalog seeded, piano offered
 	cs, c := cachedStores(t)
 	after := &instainstru.ServiceCursor{Rank: 0, Order: 3, ID: persistence.NewID()}
 
@@ -145,7 +146,7 @@ func TestCachedCatalogReads(t *testing.T) {
 }
 
 // catalogCount reads piano's active_instructors through the cache.
-func catalogCount(t *testing.T, cs *persistence.CachedStores) int {
+func catalogCount(t *testing.T, cs *cache.Stores) int {
 	t.Helper()
 	sv, _, err := cs.Catalog.CatalogServiceDetail(context.Background(), "piano")
 	require.NoError(t, err)
@@ -156,17 +157,17 @@ func catalogCount(t *testing.T, cs *persistence.CachedStores) int {
 // calendar's shortest duration at once; refused writes bump nothing.
 func TestCachedOfferWritesInvalidate(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t)
+	f := db.NewFixture(t)
 	cs, c := cachedStores(t)
 	from := instainstru.DateOf(time.Now().UTC())
 	to := from.AddDays(3)
 	shortest := func() int {
-		cal, err := cs.Public.PublicCalendar(ctx, f.instructor2, from, to)
+		cal, err := cs.Public.PublicCalendar(ctx, f.Instructor2, from, to)
 		require.NoError(t, err)
 		return cal.ShortestDuration
 	}
 	services := func() int {
-		p, err := cs.Instructors.PublicInstructor(ctx, f.instructor2)
+		p, err := cs.Instructors.PublicInstructor(ctx, f.Instructor2)
 		require.NoError(t, err)
 		return len(p.Services)
 	}
@@ -182,11 +183,11 @@ func TestCachedOfferWritesInvalidate(t *testing.T) {
 	// stays invisible, so the checks below can only pass through invalidation.
 	g0, n0, sh0 := guitarCount(), services(), shortest()
 	require.Equal(t, 60, sh0)
-	mustExec(t, `UPDATE instructor_services SET duration_options='{45,60}' WHERE id=$1`, f.offer2)
+	db.MustExec(t, `UPDATE instructor_services SET duration_options='{45,60}' WHERE id=$1`, f.Offer2)
 	require.Equal(t, 60, shortest(), "cached: a direct write is not seen")
-	mustExec(t, `UPDATE instructor_services SET duration_options='{60}' WHERE id=$1`, f.offer2)
+	db.MustExec(t, `UPDATE instructor_services SET duration_options='{60}' WHERE id=$1`, f.Offer2)
 
-	o, err := cs.Offers.CreateOffer(ctx, f.instructor2, instainstru.OfferInput{CatalogServiceID: guitar,
+	o, err := cs.Offers.CreateOffer(ctx, f.Instructor2, instainstru.OfferInput{CatalogServiceID: guitar,
 		HourlyRateCents: 5000, DurationOptions: []int{30, 90}, LocationTypes: []instainstru.LocationType{instainstru.LocationInPerson}})
 	require.NoError(t, err)
 	require.Equal(t, g0+1, guitarCount(), "catalog count after create")
@@ -195,24 +196,24 @@ func TestCachedOfferWritesInvalidate(t *testing.T) {
 
 	// A refused write (same service again) changes nothing and bumps nothing.
 	catV, _ := c.Version(ctx, "catalog")
-	profV, _ := c.Version(ctx, "profile:"+f.instructor2)
-	_, err = cs.Offers.CreateOffer(ctx, f.instructor2, instainstru.OfferInput{CatalogServiceID: guitar,
+	profV, _ := c.Version(ctx, "profile:"+f.Instructor2)
+	_, err = cs.Offers.CreateOffer(ctx, f.Instructor2, instainstru.OfferInput{CatalogServiceID: guitar,
 		HourlyRateCents: 5000, DurationOptions: []int{60}, LocationTypes: []instainstru.LocationType{instainstru.LocationInPerson}})
 	require.True(t, instainstru.IsCode(err, instainstru.CodeServiceAlreadyOffer), "%v", err)
 	v, _ := c.Version(ctx, "catalog")
 	require.Equal(t, catV, v)
-	v, _ = c.Version(ctx, "profile:"+f.instructor2)
+	v, _ = c.Version(ctx, "profile:"+f.Instructor2)
 	require.Equal(t, profV, v)
 
 	// An update moves the profile and calendar but not the catalog.
 	durations := []int{45, 90}
-	_, err = cs.Offers.UpdateOffer(ctx, f.instructor2, o.ID, instainstru.OfferPatch{DurationOptions: &durations})
+	_, err = cs.Offers.UpdateOffer(ctx, f.Instructor2, o.ID, instainstru.OfferPatch{DurationOptions: &durations})
 	require.NoError(t, err)
 	require.Equal(t, 45, shortest(), "calendar after update")
 	v, _ = c.Version(ctx, "catalog")
 	require.Equal(t, catV, v, "an offer update leaves the catalog alone")
 
-	how, err := cs.Offers.DeleteOffer(ctx, f.instructor2, o.ID)
+	how, err := cs.Offers.DeleteOffer(ctx, f.Instructor2, o.ID)
 	require.NoError(t, err)
 	require.Equal(t, instainstru.OfferHardDeleted, how)
 	require.Equal(t, g0, guitarCount(), "catalog count after delete")
@@ -225,20 +226,20 @@ func TestCachedOfferWritesInvalidate(t *testing.T) {
 // writes through the decorators.
 func TestCachedPublicCalendar(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t)
+	f := db.NewFixture(t)
 	cs, c := cachedStores(t)
 	day := instainstru.DateOf(time.Now().UTC()).AddDays(3)
 	from, to := day.AddDays(-1), day.AddDays(1)
-	require.NoError(t, errOnly(db.Store.ReplaceAvailability(ctx, f.instructor2,
+	require.NoError(t, errOnly(db.Store.ReplaceAvailability(ctx, f.Instructor2,
 		map[instainstru.Date][]instainstru.TimeRange{day: {{Start: 9 * 60, End: 17 * 60}}}, instainstru.AnyVersion)))
 	read := func() *instainstru.PublicCalendar {
 		t.Helper()
-		cal, err := cs.Public.PublicCalendar(ctx, f.instructor2, from, to)
+		cal, err := cs.Public.PublicCalendar(ctx, f.Instructor2, from, to)
 		require.NoError(t, err)
 		return cal
 	}
 
-	want, err := db.Store.PublicCalendar(ctx, f.instructor2, from, to)
+	want, err := db.Store.PublicCalendar(ctx, f.Instructor2, from, to)
 	require.NoError(t, err)
 	var first, second *instainstru.PublicCalendar
 	_, loads := statDelta(c, func() { first = read() })
@@ -246,13 +247,18 @@ func TestCachedPublicCalendar(t *testing.T) {
 	hits, loads := statDelta(c, func() { second = read() })
 	require.Equal(t, int64(1), hits)
 	require.Equal(t, int64(0), loads)
-	sameJSON(t, want, first)
-	sameJSON(t, want, second)
+	// The cache stamps the version it read the calendar under; the store knows none.
+	require.Zero(t, want.Version)
+	require.Positive(t, first.Version)
+	require.Equal(t, first.Version, second.Version, "nothing changed: same version")
+	unstamped := func(c *instainstru.PublicCalendar) instainstru.PublicCalendar { u := *c; u.Version = 0; return u }
+	sameJSON(t, want, unstamped(first))
+	sameJSON(t, want, unstamped(second))
 	require.Len(t, second.Availability, 1)
 
 	// Another window is another entry.
 	_, loads = statDelta(c, func() {
-		_, err := cs.Public.PublicCalendar(ctx, f.instructor2, from, to.AddDays(1))
+		_, err := cs.Public.PublicCalendar(ctx, f.Instructor2, from, to.AddDays(1))
 		require.NoError(t, err)
 	})
 	require.Equal(t, int64(1), loads)
@@ -260,16 +266,20 @@ func TestCachedPublicCalendar(t *testing.T) {
 	// A booking written behind the cache's back is not seen; AvailabilityChanged makes it seen,
 	// in every window of the instructor.
 	start := time.Date(day.Year, day.Month, day.Day, 15, 0, 0, 0, time.UTC)
-	require.NoError(t, insertBooking(f.student, f.instructor2, f.offer2, start, 60, 0))
-	require.Empty(t, read().Bookings, "cached")
-	cs.AvailabilityChanged(ctx, f.instructor2)
-	require.Len(t, read().Bookings, 1)
-	other, err := cs.Public.PublicCalendar(ctx, f.instructor2, from, to.AddDays(1))
+	require.NoError(t, db.InsertBooking(f.Student, f.Instructor2, f.Offer2, start, 60, 0))
+	stale := read()
+	require.Empty(t, stale.Bookings, "cached")
+	require.Equal(t, first.Version, stale.Version)
+	cs.AvailabilityChanged(ctx, f.Instructor2)
+	fresh := read()
+	require.Len(t, fresh.Bookings, 1)
+	require.Greater(t, fresh.Version, stale.Version, "an invalidation moves the version")
+	other, err := cs.Public.PublicCalendar(ctx, f.Instructor2, from, to.AddDays(1))
 	require.NoError(t, err)
 	require.Len(t, other.Bookings, 1, "the other window was invalidated too")
 
 	// Writes through the decorators show at once.
-	_, err = cs.Instructors.UpdateInstructorProfile(ctx, f.instructor2, instainstru.ProfileUpdate{
+	_, err = cs.Instructors.UpdateInstructorProfile(ctx, f.Instructor2, instainstru.ProfileUpdate{
 		AreasOfService: []string{}, MinAdvanceBookingHours: 5, BufferMinutes: 30})
 	require.NoError(t, err)
 	cal := read()
@@ -277,18 +287,18 @@ func TestCachedPublicCalendar(t *testing.T) {
 	require.Equal(t, 5, cal.MinAdvanceBookingHours)
 
 	name, zone := "Renamed Teacher", "Europe/Paris"
-	_, err = cs.Users.UpdateUserProfile(ctx, f.instructor2, &name, &zone)
+	_, err = cs.Users.UpdateUserProfile(ctx, f.Instructor2, &name, &zone)
 	require.NoError(t, err)
 	cal = read()
 	require.Equal(t, name, cal.FullName)
 	require.Equal(t, zone, cal.Timezone)
 
-	mustExec(t, `UPDATE bookings SET status='cancelled', cancelled_at=now(), cancellation_reason='x' WHERE instructor_id=$1`, f.instructor2)
-	cs.AvailabilityChanged(ctx, f.instructor2)
-	_, err = cs.Accounts.SuspendAccount(ctx, f.instructor2)
+	db.MustExec(t, `UPDATE bookings SET status='cancelled', cancelled_at=now(), cancellation_reason='x' WHERE instructor_id=$1`, f.Instructor2)
+	cs.AvailabilityChanged(ctx, f.Instructor2)
+	_, err = cs.Accounts.SuspendAccount(ctx, f.Instructor2)
 	require.NoError(t, err)
 	require.Equal(t, instainstru.StatusSuspended, read().AccountStatus)
-	_, err = cs.Accounts.ReactivateAccount(ctx, f.instructor2)
+	_, err = cs.Accounts.ReactivateAccount(ctx, f.Instructor2)
 	require.NoError(t, err)
 	require.Equal(t, instainstru.StatusActive, read().AccountStatus)
 
@@ -302,10 +312,10 @@ func TestCachedPublicCalendar(t *testing.T) {
 // 100 concurrent cold reads of one calendar reach the store once.
 func TestCachedPublicCalendarLoadsOnce(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t)
-	c, _ := sharedCache(t, persistence.CacheConfig{})
+	f := db.NewFixture(t)
+	c, _ := sharedCache(t, cache.Config{})
 	counter := &countingCalendar{next: db.Store, delay: 30 * time.Millisecond}
-	pub := persistence.NewCachedPublicAvailability(c, counter)
+	pub := cache.NewPublicAvailability(c, counter)
 	day := instainstru.DateOf(time.Now().UTC())
 
 	var wg sync.WaitGroup
@@ -316,8 +326,8 @@ func TestCachedPublicCalendarLoadsOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			cal, err := pub.PublicCalendar(ctx, f.instructor, day, day.AddDays(7))
-			if err == nil && cal.InstructorID != f.instructor {
+			cal, err := pub.PublicCalendar(ctx, f.Instructor, day, day.AddDays(7))
+			if err == nil && cal.InstructorID != f.Instructor {
 				err = errWrongCalendar
 			}
 			errs <- err
@@ -340,20 +350,20 @@ var errWrongCalendar = &instainstru.Error{Code: instainstru.CodeInternal, Messag
 // Public profiles and listings are cached without emails and invalidated by status changes.
 func TestCachedInstructorReads(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t)
+	f := db.NewFixture(t)
 	cs, c := cachedStores(t)
 
-	direct, err := db.Store.PublicInstructor(ctx, f.instructor2)
+	direct, err := db.Store.PublicInstructor(ctx, f.Instructor2)
 	require.NoError(t, err)
 	require.NotEmpty(t, direct.Email, "the store's profile has the email")
 	var p *instainstru.InstructorProfile
-	_, loads := statDelta(c, func() { p, err = cs.Instructors.PublicInstructor(ctx, f.instructor2) })
+	_, loads := statDelta(c, func() { p, err = cs.Instructors.PublicInstructor(ctx, f.Instructor2) })
 	require.NoError(t, err)
 	require.Equal(t, int64(1), loads)
 	require.Empty(t, p.Email, "the cache holds no email")
 	direct.Email = ""
 	sameJSON(t, direct, p)
-	hits, _ := statDelta(c, func() { p, err = cs.Instructors.PublicInstructor(ctx, f.instructor2) })
+	hits, _ := statDelta(c, func() { p, err = cs.Instructors.PublicInstructor(ctx, f.Instructor2) })
 	require.NoError(t, err)
 	require.Equal(t, int64(1), hits)
 	sameJSON(t, direct, p)
@@ -365,7 +375,7 @@ func TestCachedInstructorReads(t *testing.T) {
 			require.NoError(t, err)
 			for _, p := range page.Instructors {
 				require.Empty(t, p.Email)
-				if p.UserID == f.instructor2 {
+				if p.UserID == f.Instructor2 {
 					return true
 				}
 			}
@@ -382,17 +392,17 @@ func TestCachedInstructorReads(t *testing.T) {
 	require.Zero(t, loads)
 
 	count := catalogCount(t, cs)
-	_, err = cs.Accounts.SuspendAccount(ctx, f.instructor2)
+	_, err = cs.Accounts.SuspendAccount(ctx, f.Instructor2)
 	require.NoError(t, err)
-	_, err = cs.Instructors.PublicInstructor(ctx, f.instructor2)
+	_, err = cs.Instructors.PublicInstructor(ctx, f.Instructor2)
 	require.True(t, instainstru.IsCode(err, instainstru.CodeNotFound), "suspended: %v", err)
 	q.AfterID = ""
 	require.False(t, inList(), "suspended instructors leave the listing at once")
 	require.Equal(t, count-1, catalogCount(t, cs))
 
-	_, err = cs.Accounts.ReactivateAccount(ctx, f.instructor2)
+	_, err = cs.Accounts.ReactivateAccount(ctx, f.Instructor2)
 	require.NoError(t, err)
-	_, err = cs.Instructors.PublicInstructor(ctx, f.instructor2)
+	_, err = cs.Instructors.PublicInstructor(ctx, f.Instructor2)
 	require.NoError(t, err, "the remembered not_found is dropped on reactivation")
 	q.AfterID = ""
 	require.True(t, inList())
@@ -400,12 +410,12 @@ func TestCachedInstructorReads(t *testing.T) {
 
 	// A refused transition bumps nothing: a student cannot be suspended.
 	v, _ := c.Version(ctx, "instructors")
-	_, err = cs.Accounts.SuspendAccount(ctx, f.student)
+	_, err = cs.Accounts.SuspendAccount(ctx, f.Student)
 	require.True(t, instainstru.IsCode(err, instainstru.CodeForbidden), "%v", err)
 	after, _ := c.Version(ctx, "instructors")
 	require.Equal(t, v, after)
 	// The own profile is never cached: it shows the email and every write at once.
-	own, err := cs.Instructors.OwnInstructorProfile(ctx, f.instructor2)
+	own, err := cs.Instructors.OwnInstructorProfile(ctx, f.Instructor2)
 	require.NoError(t, err)
 	require.NotEmpty(t, own.Email)
 }
@@ -414,20 +424,21 @@ func TestCachedInstructorReads(t *testing.T) {
 // hidden instructors are left out.
 func TestWarmRanking(t *testing.T) {
 	ctx := context.Background()
-	a, b, cc := newFixture(t), newFixture(t), newFixture(t)
+	a, b, cc := db.NewFixture(t), db.NewFixture(t), db.NewFixture(t)
 	base := time.Date(2031, 5, 5, 8, 0, 0, 0, time.UTC)
-	for i := range 3 { // a.instructor: 3 recent bookings
-		require.NoError(t, insertBooking(a.student, a.instructor, a.offer, base.Add(time.Duration(i)*2*time.Hour), 60, 0))
+	for i := range 3 { // a.Instructor: 3 recent bookings
+		require.NoError(t, db.InsertBooking(a.Student, a.Instructor, a.Offer, base.Add(time.Duration(i)*2*time.Hour), 60, 0))
 	}
-	require.NoError(t, insertBooking(b.student, b.instructor, b.offer, base, 60, 0)) // 1 recent
-	for i := range 5 {                                                               // cc.instructor: 5 bookings made long ago
-		require.NoError(t, insertBooking(cc.student, cc.instructor, cc.offer, base.Add(time.Duration(i)*2*time.Hour), 60, 0))
+	require.NoError(t, db.InsertBooking(b.Student, b.Instructor, b.Offer, base, 60, 0)) // 1 recent
+	// cc.Instructor: 5 bookings made long ago
+	for i := range 5 {
+		require.NoError(t, db.InsertBooking(cc.Student, cc.Instructor, cc.Offer, base.Add(time.Duration(i)*2*time.Hour), 60, 0))
 	}
-	mustExec(t, `UPDATE bookings SET created_at = now() - interval '40 days' WHERE instructor_id=$1`, cc.instructor)
-	// b.instructor2 gets a second active offer: no bookings, two offers.
-	mustExec(t, `INSERT INTO instructor_services (id, instructor_id, catalog_service_id, hourly_rate_cents, duration_options, location_types)
-		SELECT $1, $2, id, 5000, '{60}', '{online}' FROM service_catalog WHERE slug='guitar'`, persistence.NewID(), b.instructor2)
-	mustExec(t, `UPDATE users SET account_status='suspended' WHERE id=$1`, a.instructor2)
+	db.MustExec(t, `UPDATE bookings SET created_at = now() - interval '40 days' WHERE instructor_id=$1`, cc.Instructor)
+	// b.Instructor2 gets a second active offer: no bookings, two offers.
+	db.MustExec(t, `INSERT INTO instructor_services (id, instructor_id, catalog_service_id, hourly_rate_cents, duration_options, location_types)
+		SELECT $1, $2, id, 5000, '{60}', '{online}' FROM service_catalog WHERE slug='guitar'`, persistence.NewID(), b.Instructor2)
+	db.MustExec(t, `UPDATE users SET account_status='suspended' WHERE id=$1`, a.Instructor2)
 
 	ids, err := db.Store.MostBookedInstructors(ctx, 30, 100000)
 	require.NoError(t, err)
@@ -435,15 +446,15 @@ func TestWarmRanking(t *testing.T) {
 	for i, id := range ids {
 		pos[id] = i
 	}
-	order := []string{a.instructor, b.instructor, b.instructor2, cc.instructor}
+	order := []string{a.Instructor, b.Instructor, b.Instructor2, cc.Instructor}
 	for i, id := range order {
 		require.Contains(t, pos, id)
 		if i > 0 {
 			require.Less(t, pos[order[i-1]], pos[id], "rank %d", i)
 		}
 	}
-	require.NotContains(t, pos, a.instructor2, "suspended instructors are not warmed")
-	for _, s := range []string{a.student, b.student} {
+	require.NotContains(t, pos, a.Instructor2, "suspended instructors are not warmed")
+	for _, s := range []string{a.Student, b.Student} {
 		require.NotContains(t, pos, s)
 	}
 	top, err := db.Store.MostBookedInstructors(ctx, 30, 2)
@@ -455,8 +466,8 @@ func TestWarmRanking(t *testing.T) {
 // After WarmCache, what it warmed is served from the cache; the catalog starts a new generation.
 func TestWarmCache(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t)
-	require.NoError(t, insertBooking(f.student, f.instructor, f.offer, time.Date(2031, 6, 2, 9, 0, 0, 0, time.UTC), 60, 0))
+	f := db.NewFixture(t)
+	require.NoError(t, db.InsertBooking(f.Student, f.Instructor, f.Offer, time.Date(2031, 6, 2, 9, 0, 0, 0, time.UTC), 60, 0))
 	cs, c := cachedStores(t)
 
 	// A catalog entry cached before warming is reloaded after it (analytics changed).
@@ -473,7 +484,7 @@ func TestWarmCache(t *testing.T) {
 	require.LessOrEqual(t, st.Calendars, st.Profiles)
 	require.NotEmpty(t, st.Instructors)
 	if len(ranked) < 100 { // every public instructor fits: this test's one is among them
-		require.Contains(t, st.Instructors, f.instructor)
+		require.Contains(t, st.Instructors, f.Instructor)
 	}
 
 	today := instainstru.DateOf(time.Now().UTC())
@@ -516,3 +527,50 @@ func TestWarmCache(t *testing.T) {
 	require.Equal(t, int64(3), loads, "only the catalog entries are loaded again")
 	require.Equal(t, int64(2*len(st.Instructors)), hits)
 }
+
+// erringOffers answers every offer update with err and writes nothing.
+type erringOffers struct {
+	instainstru.OfferStore
+	err error
+}
+
+func (e erringOffers) UpdateOffer(context.Context, string, string, instainstru.OfferPatch) (*instainstru.InstructorService, error) {
+	return nil, e.err
+}
+
+// A write invalidates when it may have changed data: after success, and after a failure whose
+// outcome is unknown (internal, unavailable: the commit may have happened), never after a domain
+// refusal; a successful write about a student (in no public view) invalidates nothing.
+func TestWriteInvalidatesWhenItMayHaveChanged(t *testing.T) {
+	ctx := context.Background()
+	f := db.NewFixture(t)
+	_, c := cachedStores(t)
+	version := func() int64 { v, ok := c.Version(ctx, "profile:"+f.Instructor); require.True(t, ok); return v }
+	for _, tc := range []struct {
+		err   error
+		bumps bool
+	}{
+		{instainstru.Internal(context.DeadlineExceeded), true},
+		{&instainstru.Error{Code: instainstru.CodeUnavailable, Message: "database unavailable"}, true},
+		{&instainstru.Error{Code: instainstru.CodeConflict, Message: "refused"}, false},
+		{&instainstru.Error{Code: instainstru.CodeNotFound, Message: "no such offer"}, false},
+	} {
+		offers := cache.NewOffers(c, erringOffers{OfferStore: db.Store, err: tc.err})
+		before := version()
+		_, err := offers.UpdateOffer(ctx, f.Instructor, f.Offer, instainstru.OfferPatch{})
+		require.Equal(t, tc.err, err, "the write's error is passed through")
+		require.Equal(t, tc.bumps, version() > before, "%v", tc.err)
+	}
+
+	users := cache.NewUsers(c, db.Store)
+	before, _ := c.Version(ctx, "instructors")
+	name := "Stu Renamed"
+	u, err := users.UpdateUserProfile(ctx, f.Student, &name, nil)
+	require.NoError(t, err)
+	require.Equal(t, name, u.FullName)
+	after, _ := c.Version(ctx, "instructors")
+	require.Equal(t, before, after, "a student's profile is in no public view")
+}
+
+// errOnly drops a fenced write's new calendar version, for fixtures that only care it worked.
+func errOnly(_ int64, err error) error { return err }

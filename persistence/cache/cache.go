@@ -22,7 +22,7 @@
 // Redis are skipped, coalescing keeps working (it is in-process), and no caller ever sees a Redis
 // error. The per-call timeout is enforced by the context, so the cache talks to Redis through a
 // client with ContextTimeoutEnabled (and no retries: the breaker is the retry policy); when the
-// client handed to NewCache does not honour context deadlines, the cache derives its own from the
+// client handed to New does not honour context deadlines, the cache derives its own from the
 // same options.
 //
 // Freshness across outages. An invalidation that fails (Redis unreachable, breaker open, timeout
@@ -46,9 +46,13 @@
 // Keys: <prefix>epoch, <prefix>ver:<ns>, <prefix>e<epoch>:k:<key> for plain entries and
 // <prefix>e<epoch>:n:<ns>|v<version>|<key> for namespaced ones (hence no '|' in namespaces).
 
-package persistence
+// Package cache is the Redis layer in front of the PostgreSQL stores of package persistence: cache
+// decorators with the same interfaces as the stores, an in-process near cache, a circuit breaker and
+// the shared rate-limit counter store. Redis can only make a read faster, never fail it.
+package cache
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -84,8 +88,8 @@ const (
 	TierAvailability
 )
 
-// CacheConfig tunes the cache. Zero fields take the defaults of DefaultCacheConfig.
-type CacheConfig struct {
+// Config tunes the cache. Zero fields take the defaults of DefaultConfig.
+type Config struct {
 	// Prefix starts every key the cache writes, so the cache shares a Redis DB with other users.
 	Prefix string
 	// CallTimeout bounds each Redis call.
@@ -108,9 +112,9 @@ type CacheConfig struct {
 	NearMaxEntries int
 }
 
-// DefaultCacheConfig is the configuration for a Redis on the same host or network.
-func DefaultCacheConfig() CacheConfig {
-	return CacheConfig{
+// DefaultConfig is the configuration for a Redis on the same host or network.
+func DefaultConfig() Config {
+	return Config{
 		Prefix:           "cache:",
 		CallTimeout:      50 * time.Millisecond,
 		FailureThreshold: 3,
@@ -120,46 +124,29 @@ func DefaultCacheConfig() CacheConfig {
 		AvailabilityTTL:  DefaultAvailabilityTTL,
 		NotFoundTTL:      DefaultNotFoundTTL,
 		Jitter:           0.1,
+		NearMaxEntries:   10_000,
 	}
 }
 
-func (cfg CacheConfig) withDefaults() CacheConfig {
-	d := DefaultCacheConfig()
-	if cfg.Prefix == "" {
-		cfg.Prefix = d.Prefix
-	}
-	if cfg.CallTimeout <= 0 {
-		cfg.CallTimeout = d.CallTimeout
-	}
-	if cfg.FailureThreshold <= 0 {
-		cfg.FailureThreshold = d.FailureThreshold
-	}
-	if cfg.CoolDown <= 0 {
-		cfg.CoolDown = d.CoolDown
-	}
-	if cfg.CatalogTTL <= 0 {
-		cfg.CatalogTTL = d.CatalogTTL
-	}
-	if cfg.ProfileTTL <= 0 {
-		cfg.ProfileTTL = d.ProfileTTL
-	}
-	if cfg.AvailabilityTTL <= 0 {
-		cfg.AvailabilityTTL = d.AvailabilityTTL
-	}
-	if cfg.NotFoundTTL == 0 {
-		cfg.NotFoundTTL = d.NotFoundTTL
-	}
-	if cfg.Jitter == 0 {
-		cfg.Jitter = d.Jitter
-	}
-	if cfg.NearMaxEntries <= 0 {
-		cfg.NearMaxEntries = 10_000
-	}
+// withDefaults fills the zero fields from DefaultConfig; a negative duration or count means
+// nothing either and takes the default too (except NotFoundTTL and Jitter, where it disables).
+func (cfg Config) withDefaults() Config {
+	d := DefaultConfig()
+	cfg.Prefix = cmp.Or(cfg.Prefix, d.Prefix)
+	cfg.CallTimeout = cmp.Or(max(cfg.CallTimeout, 0), d.CallTimeout)
+	cfg.FailureThreshold = cmp.Or(max(cfg.FailureThreshold, 0), d.FailureThreshold)
+	cfg.CoolDown = cmp.Or(max(cfg.CoolDown, 0), d.CoolDown)
+	cfg.CatalogTTL = cmp.Or(max(cfg.CatalogTTL, 0), d.CatalogTTL)
+	cfg.ProfileTTL = cmp.Or(max(cfg.ProfileTTL, 0), d.ProfileTTL)
+	cfg.AvailabilityTTL = cmp.Or(max(cfg.AvailabilityTTL, 0), d.AvailabilityTTL)
+	cfg.NotFoundTTL = cmp.Or(cfg.NotFoundTTL, d.NotFoundTTL)
+	cfg.Jitter = cmp.Or(cfg.Jitter, d.Jitter)
+	cfg.NearMaxEntries = cmp.Or(max(cfg.NearMaxEntries, 0), d.NearMaxEntries)
 	return cfg
 }
 
-// CacheStats is a snapshot of the cache counters for monitoring.
-type CacheStats struct {
+// Stats is a snapshot of the cache counters for monitoring.
+type Stats struct {
 	Hits                 int64  `json:"hits"`                  // calls answered from the cache (Redis or the near cache)
 	NearHits             int64  `json:"near_hits"`             // of which from the in-process near cache
 	Misses               int64  `json:"misses"`                // calls answered by a load (theirs or a coalesced one)
@@ -185,8 +172,8 @@ type CacheStats struct {
 // A nil *Cache is valid and caches nothing: GetOrLoad then just calls the loader.
 type Cache struct {
 	rdb      *redis.Client
-	own      bool // rdb was derived by NewCache and is closed by Close
-	cfg      CacheConfig
+	own      bool // rdb was derived by New and is closed by Close
+	cfg      Config
 	br       *Breaker
 	epochKey string
 
@@ -207,13 +194,13 @@ type Cache struct {
 	redisErrors, skipped, decodeErrors, encodeErrs atomic.Int64
 	invalidationFailures, flushes                  atomic.Int64
 
-	near *nearCache // nil unless CacheConfig.NearTTL > 0 (see nearcache.go)
+	near *nearCache // nil unless Config.NearTTL > 0 (see nearcache.go)
 }
 
-// NewCache builds a cache over rdb. When rdb does not honour context deadlines (the go-redis
+// New builds a cache over rdb. When rdb does not honour context deadlines (the go-redis
 // default), the cache uses its own client built from rdb's options with ContextTimeoutEnabled and
 // no retries, so CallTimeout really bounds each call; Close releases it.
-func NewCache(rdb *redis.Client, cfg CacheConfig) *Cache {
+func New(rdb *redis.Client, cfg Config) *Cache {
 	cfg = cfg.withDefaults()
 	c := &Cache{
 		rdb:      rdb,
@@ -267,7 +254,7 @@ func deadlineOptions(src *redis.Options) *redis.Options {
 	}
 }
 
-// Close releases the client the cache derived, if any. The client passed to NewCache stays open.
+// Close releases the client the cache derived, if any. The client passed to New stays open.
 func (c *Cache) Close() error {
 	if c == nil {
 		return nil
@@ -297,15 +284,15 @@ func (c *Cache) TTL(t Tier) time.Duration {
 }
 
 // Stats returns the counters.
-func (c *Cache) Stats() CacheStats {
+func (c *Cache) Stats() Stats {
 	if c == nil {
-		return CacheStats{BreakerState: "disabled"}
+		return Stats{BreakerState: "disabled"}
 	}
 	var near int64
 	if c.near != nil {
 		near = c.near.hits.Load()
 	}
-	return CacheStats{
+	return Stats{
 		Hits:                 c.hits.Load() + near,
 		NearHits:             near,
 		Misses:               c.misses.Load(),
@@ -339,10 +326,25 @@ func GetOrLoad[T any](ctx context.Context, c *Cache, key string, ttl time.Durati
 // Bump(ns) invalidates every key of the namespace at once. ns must not contain '|'; a namespace
 // that does is served by the loader alone.
 func GetOrLoadIn[T any](ctx context.Context, c *Cache, ns, key string, ttl time.Duration, load func(context.Context) (T, error)) (T, error) {
+	v, _, err := getOrLoadIn(ctx, c, ns, key, ttl, load)
+	return v, err
+}
+
+// getOrLoadIn is GetOrLoadIn that also reports the version the value was read under: the
+// namespace's version plus the global epoch, plus one. It grows with every Bump of ns and every
+// whole-cache flush, so a value read after an invalidation never carries the version of a value
+// read before it (while Redis keeps its counters). It is 0, "unknown", when the value did not go
+// through Redis (no cache, Redis unreachable or an invalidation outstanding).
+func getOrLoadIn[T any](ctx context.Context, c *Cache, ns, key string, ttl time.Duration, load func(context.Context) (T, error)) (T, int64, error) {
 	if c == nil {
-		return load(ctx)
+		v, err := load(ctx)
+		return v, 0, err
 	}
-	return getOrLoad(ctx, c, c.lookupIn(ctx, ns, key), ttl, load)
+	lk := c.lookupIn(ctx, ns, key)
+	v, err := getOrLoad(ctx, c, lk, ttl, load)
+	// A hit was stored under lk's version, and a load joined the flight of lk's key, which the
+	// version is part of: either way the value belongs to that version.
+	return v, lk.version, err
 }
 
 // Version returns the current version of namespace ns; ok is false when Redis could not tell.
@@ -509,7 +511,8 @@ type lookup struct {
 	flight    string // the coalescing key
 	data      []byte
 	found     bool
-	cacheable bool // Redis answered and no invalidation is outstanding: the entry may be written
+	cacheable bool  // Redis answered and no invalidation is outstanding: the entry may be written
+	version   int64 // namespaced and cacheable: epoch + namespace version + 1 (see getOrLoadIn)
 }
 
 func (c *Cache) plainKey(epoch int64, key string) string {
@@ -602,7 +605,7 @@ func (c *Cache) lookupIn(ctx context.Context, ns, key string) lookup {
 	c.epoch.Store(epoch)
 	full := c.nsKey(epoch, version, ns, key)
 	if epoch == guessEpoch && version == guessVersion {
-		lk = lookup{full: full, flight: full, cacheable: true}
+		lk = lookup{full: full, flight: full, cacheable: true, version: epoch + version + 1}
 		if s, ok := vals[2].(string); ok {
 			lk.data, lk.found = []byte(s), true
 		}
@@ -613,7 +616,7 @@ func (c *Cache) lookupIn(ctx context.Context, ns, key string) lookup {
 	if err != nil {
 		return lk
 	}
-	return lookup{full: full, flight: full, data: data, found: found, cacheable: true}
+	return lookup{full: full, flight: full, data: data, found: found, cacheable: true, version: epoch + version + 1}
 }
 
 // maxVersionGuesses bounds the namespace versions remembered for one-round-trip lookups; past it

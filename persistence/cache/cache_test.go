@@ -1,4 +1,4 @@
-package persistence_test
+package cache_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/instainstru/instainstru"
-	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/persistence/testenv"
 )
 
@@ -24,7 +24,7 @@ const cacheRedisDB = 2
 
 // sharedCache is a cache on the shared development Redis. The per-call timeout is generous:
 // other packages' tests load the machine, and breaker behaviour is tested on a private server.
-func sharedCache(t testing.TB, cfg persistence.CacheConfig) (*persistence.Cache, *redis.Client) {
+func sharedCache(t testing.TB, cfg cache.Config) (*cache.Cache, *redis.Client) {
 	t.Helper()
 	rdb, _ := testenv.Redis(t, cacheRedisDB)
 	if cfg.Prefix == "" {
@@ -33,7 +33,7 @@ func sharedCache(t testing.TB, cfg persistence.CacheConfig) (*persistence.Cache,
 	if cfg.CallTimeout == 0 {
 		cfg.CallTimeout = 2 * time.Second
 	}
-	c := persistence.NewCache(rdb, cfg)
+	c := cache.New(rdb, cfg)
 	t.Cleanup(func() { _ = c.Close() })
 	return c, rdb
 }
@@ -86,17 +86,17 @@ func entryTTLs(t *testing.T, rdb *redis.Client, prefix, suffix string) map[strin
 
 func TestCacheHitMissAndTTL(t *testing.T) {
 	ctx := context.Background()
-	c, rdb := sharedCache(t, persistence.CacheConfig{Prefix: "cachetest:ttl:"})
+	c, rdb := sharedCache(t, cache.Config{Prefix: "cachetest:ttl:"})
 	since := time.Date(2024, 3, 1, 9, 30, 0, 0, time.UTC)
 	src := &counted[profileValue]{fn: func(_ context.Context, n int64) (profileValue, error) {
 		return profileValue{Name: fmt.Sprintf("Ada %d", n), Tags: []string{"piano", "theory"}, Since: since}, nil
 	}}
 	want := profileValue{Name: "Ada 1", Tags: []string{"piano", "theory"}, Since: since}
 
-	got, err := persistence.GetOrLoad(ctx, c, "profile:ada", 100*time.Second, src.load)
+	got, err := cache.GetOrLoad(ctx, c, "profile:ada", 100*time.Second, src.load)
 	require.NoError(t, err)
 	assert.Equal(t, want, got)
-	got, err = persistence.GetOrLoad(ctx, c, "profile:ada", 100*time.Second, src.load)
+	got, err = cache.GetOrLoad(ctx, c, "profile:ada", 100*time.Second, src.load)
 	require.NoError(t, err)
 	assert.Equal(t, want, got, "second read is the cached value, not a second load")
 	assert.Equal(t, int64(1), src.calls.Load())
@@ -108,7 +108,7 @@ func TestCacheHitMissAndTTL(t *testing.T) {
 
 	// A caller mutating its copy does not change what others get.
 	got.Tags[0] = "changed"
-	again, err := persistence.GetOrLoad(ctx, c, "profile:ada", 100*time.Second, src.load)
+	again, err := cache.GetOrLoad(ctx, c, "profile:ada", 100*time.Second, src.load)
 	require.NoError(t, err)
 	assert.Equal(t, "piano", again.Tags[0])
 
@@ -121,7 +121,7 @@ func TestCacheHitMissAndTTL(t *testing.T) {
 
 	// Jitter: many keys written together get different TTLs, all within ±10%.
 	for i := range 40 {
-		_, err := persistence.GetOrLoad(ctx, c, fmt.Sprintf("jitter:%02d", i), 100*time.Second,
+		_, err := cache.GetOrLoad(ctx, c, fmt.Sprintf("jitter:%02d", i), 100*time.Second,
 			func(context.Context) (int, error) { return i, nil })
 		require.NoError(t, err)
 	}
@@ -144,20 +144,20 @@ func TestCacheHitMissAndTTL(t *testing.T) {
 func TestCacheTTLTiers(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  persistence.CacheConfig
-		tier persistence.Tier
+		cfg  cache.Config
+		tier cache.Tier
 		want time.Duration
 	}{
-		{"catalog default", persistence.CacheConfig{}, persistence.TierCatalog, 6 * time.Hour},
-		{"profile default", persistence.CacheConfig{}, persistence.TierProfile, 5 * time.Minute},
-		{"availability default", persistence.CacheConfig{}, persistence.TierAvailability, 300 * time.Second},
-		{"availability configured", persistence.CacheConfig{AvailabilityTTL: 42 * time.Second}, persistence.TierAvailability, 42 * time.Second},
+		{"catalog default", cache.Config{}, cache.TierCatalog, 6 * time.Hour},
+		{"profile default", cache.Config{}, cache.TierProfile, 5 * time.Minute},
+		{"availability default", cache.Config{}, cache.TierAvailability, 300 * time.Second},
+		{"availability configured", cache.Config{AvailabilityTTL: 42 * time.Second}, cache.TierAvailability, 42 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 			defer rdb.Close()
-			c := persistence.NewCache(rdb, tt.cfg)
+			c := cache.New(rdb, tt.cfg)
 			defer c.Close()
 			assert.Equal(t, tt.want, c.TTL(tt.tier))
 		})
@@ -166,7 +166,7 @@ func TestCacheTTLTiers(t *testing.T) {
 
 func TestCacheCoalescesConcurrentMisses(t *testing.T) {
 	ctx := context.Background()
-	c, _ := sharedCache(t, persistence.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	const callers = 100
 	src := &counted[[]string]{fn: func(context.Context, int64) ([]string, error) {
 		// Hold the load until every other caller is waiting for it, so none can have been served
@@ -181,7 +181,7 @@ func TestCacheCoalescesConcurrentMisses(t *testing.T) {
 	errs := make([]error, callers)
 	for i := range callers {
 		wg.Go(func() {
-			results[i], errs[i] = persistence.GetOrLoad(ctx, c, "cold", time.Minute, src.load)
+			results[i], errs[i] = cache.GetOrLoad(ctx, c, "cold", time.Minute, src.load)
 		})
 	}
 	wg.Wait()
@@ -195,7 +195,7 @@ func TestCacheCoalescesConcurrentMisses(t *testing.T) {
 	assert.Equal(t, int64(1), st.Loads)
 
 	// And the shared result was stored: the next read is a hit.
-	_, err := persistence.GetOrLoad(ctx, c, "cold", time.Minute, src.load)
+	_, err := cache.GetOrLoad(ctx, c, "cold", time.Minute, src.load)
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), src.calls.Load())
 	assert.Equal(t, int64(1), c.Stats().Hits)
@@ -204,13 +204,13 @@ func TestCacheCoalescesConcurrentMisses(t *testing.T) {
 // Without any blocking, bursts of callers still load each key exactly once.
 func TestCacheBurstLoadsOncePerKey(t *testing.T) {
 	ctx := context.Background()
-	c, _ := sharedCache(t, persistence.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	var loads [4]atomic.Int64
 	var wg sync.WaitGroup
 	for i := range 200 {
 		wg.Go(func() {
 			k := i % len(loads)
-			v, err := persistence.GetOrLoad(ctx, c, fmt.Sprintf("burst:%d", k), time.Minute, func(context.Context) (int, error) {
+			v, err := cache.GetOrLoad(ctx, c, fmt.Sprintf("burst:%d", k), time.Minute, func(context.Context) (int, error) {
 				loads[k].Add(1)
 				return k * 10, nil
 			})
@@ -226,7 +226,7 @@ func TestCacheBurstLoadsOncePerKey(t *testing.T) {
 
 func TestCacheLoaderErrorSharedNotCached(t *testing.T) {
 	ctx := context.Background()
-	c, _ := sharedCache(t, persistence.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	boom := errors.New("database is on fire")
 	const callers = 20
 	src := &counted[int]{fn: func(_ context.Context, n int64) (int, error) {
@@ -239,7 +239,7 @@ func TestCacheLoaderErrorSharedNotCached(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, callers)
 	for i := range callers {
-		wg.Go(func() { _, errs[i] = persistence.GetOrLoad(ctx, c, "fragile", time.Minute, src.load) })
+		wg.Go(func() { _, errs[i] = cache.GetOrLoad(ctx, c, "fragile", time.Minute, src.load) })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -249,10 +249,10 @@ func TestCacheLoaderErrorSharedNotCached(t *testing.T) {
 	assert.Equal(t, int64(1), c.Stats().LoadErrors)
 
 	// The error was not cached: the next read loads again, and its success is cached.
-	v, err := persistence.GetOrLoad(ctx, c, "fragile", time.Minute, src.load)
+	v, err := cache.GetOrLoad(ctx, c, "fragile", time.Minute, src.load)
 	require.NoError(t, err)
 	assert.Equal(t, 7, v)
-	v, err = persistence.GetOrLoad(ctx, c, "fragile", time.Minute, src.load)
+	v, err = cache.GetOrLoad(ctx, c, "fragile", time.Minute, src.load)
 	require.NoError(t, err)
 	assert.Equal(t, 7, v)
 	assert.Equal(t, int64(2), src.calls.Load())
@@ -270,12 +270,12 @@ func TestCacheNotFound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, _ := sharedCache(t, persistence.CacheConfig{NotFoundTTL: tt.notFound})
+			c, _ := sharedCache(t, cache.Config{NotFoundTTL: tt.notFound})
 			src := &counted[profileValue]{fn: func(context.Context, int64) (profileValue, error) {
 				return profileValue{}, instainstru.Errorf(instainstru.CodeNotFound, "instructor not found")
 			}}
 			for range 2 {
-				_, err := persistence.GetOrLoad(ctx, c, "profile:ghost", time.Hour, src.load)
+				_, err := cache.GetOrLoad(ctx, c, "profile:ghost", time.Hour, src.load)
 				require.Error(t, err)
 				assert.True(t, instainstru.IsCode(err, instainstru.CodeNotFound), "%v", err)
 				assert.Contains(t, err.Error(), "instructor not found")
@@ -287,7 +287,7 @@ func TestCacheNotFound(t *testing.T) {
 
 func TestCacheNamespaceBump(t *testing.T) {
 	ctx := context.Background()
-	c, _ := sharedCache(t, persistence.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	slots := map[string]*counted[[]string]{}
 	for _, inst := range []string{"i1", "i2"} {
 		slots[inst] = &counted[[]string]{fn: func(_ context.Context, n int64) ([]string, error) {
@@ -296,7 +296,7 @@ func TestCacheNamespaceBump(t *testing.T) {
 	}
 	read := func(inst string) []string {
 		t.Helper()
-		v, err := persistence.GetOrLoadIn(ctx, c, "avail:"+inst, "2030-01-07:2030-01-14", time.Minute, slots[inst].load)
+		v, err := cache.GetOrLoadIn(ctx, c, "avail:"+inst, "2030-01-07:2030-01-14", time.Minute, slots[inst].load)
 		require.NoError(t, err)
 		return v
 	}
@@ -321,7 +321,7 @@ func TestCacheNamespaceBump(t *testing.T) {
 
 	// A namespace the key scheme cannot represent is served, uncached.
 	for range 2 {
-		got, err := persistence.GetOrLoadIn(ctx, c, "bad|ns", "k", time.Minute, slots["i2"].load)
+		got, err := cache.GetOrLoadIn(ctx, c, "bad|ns", "k", time.Minute, slots["i2"].load)
 		require.NoError(t, err)
 		assert.NotEmpty(t, got)
 	}
@@ -330,10 +330,10 @@ func TestCacheNamespaceBump(t *testing.T) {
 
 func TestCacheDelete(t *testing.T) {
 	ctx := context.Background()
-	c, _ := sharedCache(t, persistence.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	src := &counted[int64]{fn: func(_ context.Context, n int64) (int64, error) { return n, nil }}
 	read := func(key string) int64 {
-		v, err := persistence.GetOrLoad(ctx, c, key, time.Minute, src.load)
+		v, err := cache.GetOrLoad(ctx, c, key, time.Minute, src.load)
 		require.NoError(t, err)
 		return v
 	}
@@ -352,17 +352,17 @@ func TestCacheDelete(t *testing.T) {
 func TestCacheEpochFlushSeenByOtherNodes(t *testing.T) {
 	ctx := context.Background()
 	rdb, _ := testenv.Redis(t, cacheRedisDB)
-	cfg := persistence.CacheConfig{Prefix: "cachetest:epoch:", CallTimeout: 2 * time.Second}
-	nodeA, nodeB := persistence.NewCache(rdb, cfg), persistence.NewCache(rdb, cfg)
+	cfg := cache.Config{Prefix: "cachetest:epoch:", CallTimeout: 2 * time.Second}
+	nodeA, nodeB := cache.New(rdb, cfg), cache.New(rdb, cfg)
 	t.Cleanup(func() { _ = nodeA.Close(); _ = nodeB.Close() })
 	src := &counted[int64]{fn: func(_ context.Context, n int64) (int64, error) { return n, nil }}
-	readPlain := func(c *persistence.Cache) int64 {
-		v, err := persistence.GetOrLoad(ctx, c, "catalog:all", time.Hour, src.load)
+	readPlain := func(c *cache.Cache) int64 {
+		v, err := cache.GetOrLoad(ctx, c, "catalog:all", time.Hour, src.load)
 		require.NoError(t, err)
 		return v
 	}
-	readNS := func(c *persistence.Cache) int64 {
-		v, err := persistence.GetOrLoadIn(ctx, c, "avail:inst", "week", time.Hour, src.load)
+	readNS := func(c *cache.Cache) int64 {
+		v, err := cache.GetOrLoadIn(ctx, c, "avail:inst", "week", time.Hour, src.load)
 		require.NoError(t, err)
 		return v
 	}
@@ -383,7 +383,7 @@ func TestCacheEpochFlushSeenByOtherNodes(t *testing.T) {
 
 // A caller that gives up stops waiting at once; the load it started goes on for the others.
 func TestCacheWaiterCancellation(t *testing.T) {
-	c, _ := sharedCache(t, persistence.CacheConfig{})
+	c, _ := sharedCache(t, cache.Config{})
 	release := make(chan struct{})
 	var loadCtxErr atomic.Value
 	load := func(ctx context.Context) (string, error) {
@@ -394,13 +394,13 @@ func TestCacheWaiterCancellation(t *testing.T) {
 	leaderCtx, cancelLeader := context.WithCancel(context.Background())
 	leaderErr := make(chan error, 1)
 	go func() {
-		_, err := persistence.GetOrLoad(leaderCtx, c, "slow", time.Minute, load)
+		_, err := cache.GetOrLoad(leaderCtx, c, "slow", time.Minute, load)
 		leaderErr <- err
 	}()
 	require.True(t, waitFor(10*time.Second, func() bool { return c.Stats().Loads == 1 }))
 	otherVal := make(chan string, 1)
 	go func() {
-		v, err := persistence.GetOrLoad(context.Background(), c, "slow", time.Minute, load)
+		v, err := cache.GetOrLoad(context.Background(), c, "slow", time.Minute, load)
 		assert.NoError(t, err)
 		otherVal <- v
 	}()
@@ -425,8 +425,8 @@ func TestCacheWaiterCancellation(t *testing.T) {
 }
 
 func TestCacheLoaderPanic(t *testing.T) {
-	c, _ := sharedCache(t, persistence.CacheConfig{})
-	_, err := persistence.GetOrLoad(context.Background(), c, "panics", time.Minute, func(context.Context) (int, error) {
+	c, _ := sharedCache(t, cache.Config{})
+	_, err := cache.GetOrLoad(context.Background(), c, "panics", time.Minute, func(context.Context) (int, error) {
 		panic("bug in a store")
 	})
 	require.Error(t, err)
@@ -435,9 +435,9 @@ func TestCacheLoaderPanic(t *testing.T) {
 }
 
 func TestCacheNilCacheLoads(t *testing.T) {
-	var c *persistence.Cache
+	var c *cache.Cache
 	for range 2 {
-		v, err := persistence.GetOrLoadIn(context.Background(), c, "ns", "k", time.Minute, func(context.Context) (int, error) { return 5, nil })
+		v, err := cache.GetOrLoadIn(context.Background(), c, "ns", "k", time.Minute, func(context.Context) (int, error) { return 5, nil })
 		require.NoError(t, err)
 		assert.Equal(t, 5, v)
 	}
@@ -453,11 +453,11 @@ func TestCacheRedisDownStillCoalesces(t *testing.T) {
 	ctx := context.Background()
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	t.Cleanup(func() { _ = dead.Close() })
-	c := persistence.NewCache(dead, persistence.CacheConfig{CoolDown: time.Minute})
+	c := cache.New(dead, cache.Config{CoolDown: time.Minute})
 	t.Cleanup(func() { _ = c.Close() })
 
 	for i := range 3 {
-		v, err := persistence.GetOrLoad(ctx, c, "k", time.Minute, func(context.Context) (int, error) { return i, nil })
+		v, err := cache.GetOrLoad(ctx, c, "k", time.Minute, func(context.Context) (int, error) { return i, nil })
 		require.NoError(t, err)
 		assert.Equal(t, i, v)
 	}
@@ -474,7 +474,7 @@ func TestCacheRedisDownStillCoalesces(t *testing.T) {
 	var wg sync.WaitGroup
 	for range callers {
 		wg.Go(func() {
-			v, err := persistence.GetOrLoad(ctx, c, "k", time.Minute, src.load)
+			v, err := cache.GetOrLoad(ctx, c, "k", time.Minute, src.load)
 			assert.NoError(t, err)
 			assert.Equal(t, "from postgres", v)
 		})
@@ -487,8 +487,8 @@ func TestCacheRedisDownStillCoalesces(t *testing.T) {
 }
 
 // privateCache is a cache on a private redis-server with a short cool-down.
-func privateCache(t *testing.T, p *testenv.RedisServer, coolDown time.Duration) *persistence.Cache {
-	c := persistence.NewCache(p.Client(), persistence.CacheConfig{
+func privateCache(t *testing.T, p *testenv.RedisServer, coolDown time.Duration) *cache.Cache {
+	c := cache.New(p.Client(), cache.Config{
 		Prefix:      "cache:",
 		CallTimeout: 100 * time.Millisecond,
 		CoolDown:    coolDown,
@@ -519,7 +519,7 @@ func TestCacheOutage(t *testing.T) {
 			src := &counted[int64]{fn: func(context.Context, int64) (int64, error) { return truth.Load(), nil }}
 			read := func() int64 {
 				t.Helper()
-				v, err := persistence.GetOrLoad(ctx, c, "profile:x", time.Minute, src.load)
+				v, err := cache.GetOrLoad(ctx, c, "profile:x", time.Minute, src.load)
 				require.NoError(t, err, "a Redis outage never reaches the caller")
 				return v
 			}
@@ -579,9 +579,9 @@ func TestCacheFreshAfterLostInvalidation(t *testing.T) {
 	var truth atomic.Value
 	truth.Store("slot free")
 	load := func(context.Context) (string, error) { return truth.Load().(string), nil }
-	read := func(c *persistence.Cache) string {
+	read := func(c *cache.Cache) string {
 		t.Helper()
-		v, err := persistence.GetOrLoadIn(ctx, c, "avail:inst", "week", time.Hour, load)
+		v, err := cache.GetOrLoadIn(ctx, c, "avail:inst", "week", time.Hour, load)
 		require.NoError(t, err)
 		return v
 	}
@@ -624,7 +624,7 @@ func TestCacheFailedBumpWhileClosedFlushes(t *testing.T) {
 	c := privateCache(t, p, time.Second)
 	src := &counted[int64]{fn: func(_ context.Context, n int64) (int64, error) { return n, nil }}
 	read := func() int64 {
-		v, err := persistence.GetOrLoadIn(ctx, c, "avail:inst", "day", time.Hour, src.load)
+		v, err := cache.GetOrLoadIn(ctx, c, "avail:inst", "day", time.Hour, src.load)
 		require.NoError(t, err)
 		return v
 	}
@@ -649,7 +649,7 @@ func TestCacheFailedBumpWhileClosedFlushes(t *testing.T) {
 // trip) and a namespaced key (two), decoding a week of availability.
 func BenchmarkCacheHit(b *testing.B) {
 	ctx := context.Background()
-	c, _ := sharedCache(b, persistence.CacheConfig{Prefix: "cachebench:", CallTimeout: time.Second})
+	c, _ := sharedCache(b, cache.Config{Prefix: "cachebench:", CallTimeout: time.Second})
 	type slot struct {
 		Start, End time.Time
 		Offer      string
@@ -679,11 +679,11 @@ func BenchmarkCacheHit(b *testing.B) {
 		}
 	}
 	b.Run("plain", func(b *testing.B) {
-		run(b, func() ([]slot, error) { return persistence.GetOrLoad(ctx, c, "bench:week", time.Hour, load) })
+		run(b, func() ([]slot, error) { return cache.GetOrLoad(ctx, c, "bench:week", time.Hour, load) })
 	})
 	b.Run("namespace", func(b *testing.B) {
 		run(b, func() ([]slot, error) {
-			return persistence.GetOrLoadIn(ctx, c, "avail:bench", "week", time.Hour, load)
+			return cache.GetOrLoadIn(ctx, c, "avail:bench", "week", time.Hour, load)
 		})
 	})
 }

@@ -1,4 +1,4 @@
-package persistence
+package cache
 
 import (
 	"context"
@@ -45,7 +45,7 @@ type WarmStats struct {
 //
 // A failure of one entry does not stop the others: the counts say what was warmed and the error
 // joins every failure. An instructor who became hidden since the ranking is skipped.
-func (s *CachedStores) WarmCache(ctx context.Context) (WarmStats, error) {
+func (s *Stores) WarmCache(ctx context.Context) (WarmStats, error) {
 	var st WarmStats
 	var errs []error
 	fail := func(what string, err error) { errs = append(errs, fmt.Errorf("warm %s: %w", what, err)) }
@@ -105,44 +105,4 @@ func (s *CachedStores) WarmCache(ctx context.Context) (WarmStats, error) {
 func warmCalendarWindow(now time.Time) (from, to instainstru.Date) {
 	today := instainstru.DateOf(now.UTC())
 	return today.AddDays(-1), today.AddDays(7)
-}
-
-// MostBookedInstructors ranks the instructors who appear publicly (active account, at least one
-// active offer of an active catalog service) by the bookings made with them in the last days days
-// (any status), then by their number of active offers, then by id, and returns the first limit.
-func (s *Store) MostBookedInstructors(ctx context.Context, days, limit int) ([]string, error) {
-	const q = `
-		WITH offers AS (
-			SELECT o.instructor_id, count(*) AS n
-			FROM instructor_services o
-			JOIN service_catalog sc ON sc.id = o.catalog_service_id
-			WHERE o.is_active AND sc.is_active
-			GROUP BY o.instructor_id
-		), booked AS (
-			SELECT b.instructor_id, count(*) AS n
-			FROM bookings b
-			WHERE b.created_at >= now() - make_interval(days => $1)
-			GROUP BY b.instructor_id
-		)
-		SELECT u.id
-		FROM users u
-		JOIN offers o ON o.instructor_id = u.id
-		LEFT JOIN booked b ON b.instructor_id = u.id
-		WHERE u.role = 'instructor' AND u.account_status = 'active'
-		ORDER BY coalesce(b.n, 0) DESC, o.n DESC, u.id
-		LIMIT $2`
-	rows, err := s.pool.Query(ctx, q, max(days, 1), max(limit, 1))
-	if err != nil {
-		return nil, translate(err, "instructors")
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, translate(err, "instructors")
-		}
-		out = append(out, id)
-	}
-	return out, translate(rows.Err(), "instructors")
 }

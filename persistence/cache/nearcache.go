@@ -1,4 +1,4 @@
-package persistence
+package cache
 
 import (
 	"context"
@@ -25,6 +25,7 @@ import (
 
 type nearEntry struct {
 	v   any
+	ver int64 // the version the value was read under (see getOrLoadIn)
 	exp time.Time
 }
 
@@ -66,25 +67,25 @@ func (n *nearCache) generation(ns string) (uint64, uint64) {
 	return n.gen, n.nsGens[ns]
 }
 
-func (n *nearCache) get(ns, key string, now time.Time) (any, bool) {
+func (n *nearCache) get(ns, key string, now time.Time) (any, int64, bool) {
 	if !n.live.Load() {
-		return nil, false
+		return nil, 0, false
 	}
 	n.mu.RLock()
 	defer n.mu.RUnlock()
 	s := n.ns[ns]
 	if s == nil {
-		return nil, false
+		return nil, 0, false
 	}
 	e, ok := s.entries[key]
 	if !ok || now.After(e.exp) {
-		return nil, false
+		return nil, 0, false
 	}
 	n.hits.Add(1)
-	return e.v, true
+	return e.v, e.ver, true
 }
 
-func (n *nearCache) put(ns, key string, v any, gen, nsGen uint64, now time.Time) {
+func (n *nearCache) put(ns, key string, v any, ver int64, gen, nsGen uint64, now time.Time) {
 	if !n.live.Load() {
 		return
 	}
@@ -113,7 +114,7 @@ func (n *nearCache) put(ns, key string, v any, gen, nsGen uint64, now time.Time)
 	if _, exists := s.entries[key]; !exists {
 		n.count++
 	}
-	s.entries[key] = nearEntry{v: v, exp: now.Add(n.ttl)}
+	s.entries[key] = nearEntry{v: v, ver: ver, exp: now.Add(n.ttl)}
 }
 
 func (n *nearCache) evictExpiredLocked(now time.Time) {
@@ -218,21 +219,26 @@ func (n *nearCache) close() {
 
 // GetOrLoadInNear is GetOrLoadIn with the near cache in front: a hit costs a map lookup, with no
 // Redis round trip and no decoding. The value returned may be shared with other callers and must
-// not be modified. Without a near cache configured (CacheConfig.NearTTL 0) it is GetOrLoadIn.
-func GetOrLoadInNear[T any](ctx context.Context, c *Cache, ns, key string, ttl time.Duration, load func(context.Context) (T, error)) (T, error) {
+// not be modified. Without a near cache configured (Config.NearTTL 0) it is GetOrLoadIn.
+//
+// It also returns the version the value was read under: it grows with every Bump of ns and every
+// whole-cache flush, so callers that derive something from the value (a rendered answer) can key
+// it by (ns, key, version) instead of by the value's identity. 0 means unknown (the value did not
+// go through Redis): nothing derived from it may be reused.
+func GetOrLoadInNear[T any](ctx context.Context, c *Cache, ns, key string, ttl time.Duration, load func(context.Context) (T, error)) (T, int64, error) {
 	if c == nil || c.near == nil {
-		return GetOrLoadIn(ctx, c, ns, key, ttl, load)
+		return getOrLoadIn(ctx, c, ns, key, ttl, load)
 	}
 	now := time.Now()
-	if v, ok := c.near.get(ns, key, now); ok {
+	if v, ver, ok := c.near.get(ns, key, now); ok {
 		if t, ok := v.(T); ok {
-			return t, nil
+			return t, ver, nil
 		}
 	}
 	gen, nsGen := c.near.generation(ns)
-	v, err := GetOrLoadIn(ctx, c, ns, key, ttl, load)
+	v, ver, err := getOrLoadIn(ctx, c, ns, key, ttl, load)
 	if err == nil {
-		c.near.put(ns, key, v, gen, nsGen, now)
+		c.near.put(ns, key, v, ver, gen, nsGen, now)
 	}
-	return v, err
+	return v, ver, err
 }
