@@ -22,7 +22,10 @@ func errorf(format string, args ...any) error { return fmt.Errorf("mail: "+forma
 // and MAIL_FROM.
 type SMTPConfig struct {
 	Host     string
-	Port     int // 587 when zero; 465 means implicit TLS, any other port STARTTLS when offered
+	Port     int // 587 when zero
+	// ImplicitTLS speaks TLS from the first byte (SMTPS); set by NewSMTPMailer for port 465.
+	// Otherwise the session upgrades with STARTTLS whenever the server offers it.
+	ImplicitTLS bool
 	User     string
 	Password string
 	From     string // "Name <address>" or a bare address
@@ -59,6 +62,9 @@ func NewSMTPMailer(cfg SMTPConfig) (*SMTPMailer, error) {
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultSendTimeout
+	}
+	if cfg.Port == 465 {
+		cfg.ImplicitTLS = true
 	}
 	// Validate MAIL_FROM once, at start-up, instead of failing every send.
 	probe := gomail.NewMsg()
@@ -121,9 +127,9 @@ func (s *SMTPMailer) addr() string { return net.JoinHostPort(s.cfg.Host, fmt.Spr
 // dialer connects for one Send. go-mail sets a fresh per-command deadline on the connection as
 // it goes, which alone would let a server that answers slowly but steadily hold a worker for
 // many timeouts; the returned connection caps every deadline at the Send's own deadline, and
-// expires at once when the Send's context ends. Port 465 speaks TLS from the first byte; the
-// TLS layer wraps the capped connection, so the cap holds there too, and go-mail sees a
-// *tls.Conn and treats the session as encrypted.
+// expires at once when the Send's context ends. With ImplicitTLS the TLS layer wraps the capped
+// connection, so the cap holds there too, and go-mail sees a *tls.Conn and treats the session
+// as encrypted.
 func (s *SMTPMailer) dialer(sendCtx context.Context) gomail.DialContextFunc {
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
 		var d net.Dialer
@@ -135,7 +141,7 @@ func (s *SMTPMailer) dialer(sendCtx context.Context) gomail.DialContextFunc {
 		c := &cappedConn{Conn: raw, limit: limit}
 		stop := context.AfterFunc(sendCtx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 		c.stop = stop
-		if s.cfg.Port != 465 {
+		if !s.cfg.ImplicitTLS {
 			return c, nil
 		}
 		tc := tls.Client(c, s.tls)
