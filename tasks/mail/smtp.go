@@ -21,14 +21,14 @@ func errorf(format string, args ...any) error { return fmt.Errorf("mail: "+forma
 // SMTPConfig is the SMTP submission setup, from SMTP_HOST, SMTP_PORT, SMTP_USER, SMTP_PASSWORD
 // and MAIL_FROM.
 type SMTPConfig struct {
-	Host     string
-	Port     int // 587 when zero
+	Host string
+	Port int // 587 when zero
 	// ImplicitTLS speaks TLS from the first byte (SMTPS); set by NewSMTPMailer for port 465.
 	// Otherwise the session upgrades with STARTTLS whenever the server offers it.
 	ImplicitTLS bool
-	User     string
-	Password string
-	From     string // "Name <address>" or a bare address
+	User        string
+	Password    string
+	From        string // "Name <address>" or a bare address
 	// Timeout bounds a whole Send; DefaultSendTimeout when zero.
 	Timeout time.Duration
 	// TLSConfig overrides the TLS settings (a private CA, say); nil verifies Host against the

@@ -126,9 +126,9 @@ func testCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
 type serverMode int
 
 const (
-	plainOnly serverMode = iota // no TLS at all
-	startTLS                    // STARTTLS offered
-	implicitTLS                 // TLS from the first byte
+	plainOnly   serverMode = iota // no TLS at all
+	startTLS                      // STARTTLS offered
+	implicitTLS                   // TLS from the first byte
 )
 
 // startServer runs a go-smtp server on 127.0.0.1 and returns its port and the trust pool.
