@@ -2,7 +2,6 @@ package api
 
 import (
 	"crypto/sha256"
-	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -311,68 +310,14 @@ func (s *Server) noShowBooking(c *fiber.Ctx) error {
 	return c.JSON(bookingDTO(b))
 }
 
-// bookingICS renders the lesson as an RFC 5545 event. Times are UTC instants (…Z), which every
-// calendar converts to its user's zone; the event's UID is stable so re-importing updates it.
+// bookingICS serves the lesson as an RFC 5545 event (instainstru.BookingICS, the same rendering
+// the confirmation email attaches).
 func (s *Server) bookingICS(c *fiber.Ctx) error {
 	b, err := s.ownBooking(c)
 	if err != nil {
 		return err
 	}
-	const stamp = "20060102T150405Z"
-	status := "CONFIRMED"
-	if b.Status == instainstru.BookingCancelled {
-		status = "CANCELLED"
-	}
-	var sb strings.Builder
-	line := func(s string) { sb.WriteString(foldICS(s)); sb.WriteString("\r\n") }
-	line("BEGIN:VCALENDAR")
-	line("VERSION:2.0")
-	line("PRODID:-//InstaInstru//Bookings//EN")
-	line("CALSCALE:GREGORIAN")
-	line("METHOD:PUBLISH")
-	line("BEGIN:VEVENT")
-	line("UID:" + b.ID + "@instainstru")
-	line("DTSTAMP:" + b.UpdatedAt.UTC().Format(stamp))
-	line("DTSTART:" + b.StartsAt.UTC().Format(stamp))
-	line("DTEND:" + b.EndsAt.UTC().Format(stamp))
-	line("SUMMARY:" + escapeICS(fmt.Sprintf("%s lesson: %s with %s", b.ServiceName, b.Student.FullName, b.Instructor.FullName)))
-	desc := fmt.Sprintf("%d-minute %s lesson (%s). Booking %s.", b.DurationMinutes, b.ServiceName, strings.ReplaceAll(string(b.LocationType), "_", " "), b.ID)
-	if b.StudentNote != "" {
-		desc += " Note: " + b.StudentNote
-	}
-	line("DESCRIPTION:" + escapeICS(desc))
-	if b.MeetingLocation != "" {
-		line("LOCATION:" + escapeICS(b.MeetingLocation))
-	}
-	line("STATUS:" + status)
-	line("END:VEVENT")
-	line("END:VCALENDAR")
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
-	c.Set(fiber.HeaderContentDisposition, `attachment; filename="lesson-`+b.ID+`.ics"`)
-	return c.SendString(sb.String())
-}
-
-// escapeICS escapes TEXT values per RFC 5545 3.3.11.
-func escapeICS(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`)
-	return r.Replace(s)
-}
-
-// foldICS folds content lines longer than 75 octets (RFC 5545 3.1) without splitting a UTF-8 rune.
-func foldICS(s string) string {
-	if len(s) <= 75 {
-		return s
-	}
-	var sb strings.Builder
-	n := 0
-	for _, r := range s {
-		l := utf8.RuneLen(r)
-		if n+l > 75 {
-			sb.WriteString("\r\n ")
-			n = 1
-		}
-		sb.WriteRune(r)
-		n += l
-	}
-	return sb.String()
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+instainstru.BookingICSFileName(b)+`"`)
+	return c.SendString(instainstru.BookingICS(b))
 }
