@@ -28,6 +28,7 @@ func hundredths(t string) (int, bool) {
 			}
 		case c == '.' && !dot && i > 0 && i < len(t)-1:
 			dot = true
+		case c == ',' && !dot && i > 0 && i < len(t)-1: // "1,000"
 		default:
 			return 0, false
 		}
@@ -122,6 +123,9 @@ var rangeSep = set("-", "to", "and", "&", "through", "thru", "until", "till", "t
 // price reads "under $80", "at least 50", "$80 or less", "$50-$80", "$50+" and a lone "$80"
 // (read as a ceiling: someone typing "piano $50" will not pay more).
 func (s *state) price(i int) int {
+	if s.isAge(i) {
+		return 0
+	}
 	if n := maxPricePrefix.longest(s, i); n > 0 {
 		if a, ok := s.amountAt(i + n); ok {
 			s.addPrice(nil, ptr(a.cents))
@@ -158,6 +162,24 @@ func (s *state) price(i int) int {
 		return a.n
 	}
 	return 0
+}
+
+// isAge reports "kids under 10", "under 10 years old", "over 50 yo": an age, not a price.
+func (s *state) isAge(i int) bool {
+	if i > 0 {
+		if l := levelWords[s.toks[i-1]]; l == LevelKids || l == LevelTeen || l == LevelAdult {
+			return true
+		}
+	}
+	for k := i; k < i+4 && k < len(s.toks); k++ {
+		switch s.toks[k] {
+		case "year", "years", "yr", "yrs", "yo", "old":
+			return true
+		case "$":
+			return false
+		}
+	}
+	return false
 }
 
 func (s *state) addPriceRange(a, b int) {
@@ -321,7 +343,7 @@ func (s *state) longAfter(k int) int {
 func (s *state) quantityAt(i int) (int, int) {
 	t := s.tok(i)
 	// one token: "30min", "1.5hrs", "2h", "90m", "1h30", "1h30m"
-	if num, suf := splitNum(t); num != "" && suf != "" {
+	if num, suf := splitNum(t); num != "" && suf != "" && !fractions[t] {
 		v, ok := hundredths(num)
 		if !ok {
 			return 0, 0
@@ -347,8 +369,8 @@ func (s *state) quantityAt(i int) (int, int) {
 	var v int // hundredths of the unit
 	k := i
 	switch {
-	case t == "1/2" || t == "1/4" || t == "3/4":
-		v = map[string]int{"1/2": 50, "1/4": 25, "3/4": 75}[t]
+	case fractions[t]:
+		v = fractionValue[t]
 		k++
 	default:
 		if w, ok := numberWords[t]; ok {
@@ -380,6 +402,9 @@ func (s *state) quantityAt(i int) (int, int) {
 	}
 	return 0, 0
 }
+
+var fractionValue = map[string]int{"1/2": 50, "1/4": 25, "3/4": 75}
+var fractions = map[string]bool{"1/2": true, "1/4": true, "3/4": true}
 
 // cutHours splits "1h30" into 1 and "30".
 func cutHours(t string) (int, string, bool) {

@@ -9,7 +9,10 @@ import (
 var tomorrowWords = set("tomorrow", "tmrw", "tmr", "tmw", "tmrow", "tomoz", "2morrow", "2moro")
 
 // satPrefix are the words before "sat" that make it Saturday rather than the SAT exam.
-var satPrefix = set("on", "this", "next", "every", "coming", "by", "until", "till", "til", "saturday", "friday", "sunday", "-", "or", "and")
+var satPrefix = set("on", "this", "next", "every", "coming", "by", "until", "till", "til", "saturday", "friday", "sunday")
+
+// joinWords join two weekdays ("fri or sat").
+var joinWords = set("-", "or", "and", ",", "to", "through", "thru")
 
 // dayExpr is one date phrase: a range, or a weekday still to be placed.
 type dayExpr struct {
@@ -18,6 +21,7 @@ type dayExpr struct {
 	nextWeek bool
 	tonight  bool
 	monthDay bool // "dec 5": a following bare day number continues it ("dec 5-8")
+	invalid  bool // a date that does not exist ("feb 30"): its words are used, nothing is set
 }
 
 // date reads a date phrase at i, with an optional "on" before it and an optional second date
@@ -56,6 +60,9 @@ func (s *state) date(i int) int {
 }
 
 func (s *state) addDay(d dayExpr) {
+	if d.invalid {
+		return
+	}
 	s.dates = append(s.dates, dateC{from: d.from, to: d.to, wd: d.wd, nextWeek: d.nextWeek})
 	if d.tonight {
 		s.times = append(s.times, timeC{after: ptr(instainstru.Minute(17 * 60))})
@@ -65,6 +72,9 @@ func (s *state) addDay(d dayExpr) {
 // addDateRange records "from d1 to d2"; weekdays are placed at their next occurrence, the second
 // one on or after the first date. A range that ends before it starts is dropped.
 func (s *state) addDateRange(d1, d2 dayExpr) {
+	if d1.invalid || d2.invalid {
+		return
+	}
 	from := d1.from
 	if d1.wd >= 0 {
 		from = s.placeWeekday(d1, nil)
@@ -207,6 +217,11 @@ func (s *state) satIsSaturday(k int) bool {
 	if k > 0 && satPrefix[s.toks[k-1]] {
 		return true
 	}
+	if k > 1 && joinWords[s.toks[k-1]] {
+		if _, ok := weekdayNames[s.toks[k-2]]; ok { // "fri or sat", "fri-sat"
+			return true
+		}
+	}
 	nx := s.tok(k + 1)
 	if dayPartWords[nx] {
 		return true
@@ -246,7 +261,7 @@ func (s *state) calendarDateAt(j int) (dayExpr, int, bool) {
 		y, yn := s.yearAt(k)
 		d, ok := s.monthDay(y, m, day)
 		if !ok {
-			return dayExpr{}, 0, false
+			return dayExpr{invalid: true}, k + yn - j, true // "feb 30": read, and dropped
 		}
 		return md(d, k+yn-j)
 	}

@@ -120,6 +120,9 @@ func normalize(q string) []string {
 			word = append(word, p)
 			continue
 		}
+		if p == ',' && len(word) > 0 && isASCIIDigit(word[len(word)-1]) && thousandsGroup(folded[i+1:]) {
+			continue // "1,000": the comma only groups digits
+		}
 		flush()
 		if len(toks) < maxTokens {
 			toks = append(toks, string(p))
@@ -129,6 +132,14 @@ func normalize(q string) []string {
 		flush()
 	}
 	return toks
+}
+
+// thousandsGroup reports whether rs starts with exactly three digits (then a non-digit or the end).
+func thousandsGroup(rs []rune) bool {
+	if len(rs) < 3 || !isASCIIDigit(rs[0]) || !isASCIIDigit(rs[1]) || !isASCIIDigit(rs[2]) {
+		return false
+	}
+	return len(rs) == 3 || !isASCIIDigit(rs[3])
 }
 
 func joinTokens(toks []string) string { return strings.Join(toks, " ") }

@@ -97,8 +97,8 @@ func (s *state) correctKeywords() {
 		if !ok {
 			continue
 		}
-		if _, sd, sok := s.r.correctWord(t); sok && sd <= d {
-			continue
+		if sw, sd, sok := s.r.correctWord(t); sok && sd <= d && sw != kw {
+			continue // a catalog word is as close: leave it to the service reader
 		}
 		s.toks[i] = kw
 	}

@@ -127,6 +127,9 @@ func correctKeyword(w string) (string, int, bool) {
 		if lim == 0 {
 			continue
 		}
+		if kw[0] != rs[0] {
+			continue // "might" is not "night": typos rarely hit the first letter
+		}
 		if d := editDistance(rs, kw, lim); d <= lim && d > 0 && d < bestDist {
 			best, bestDist = string(kw), d
 		}

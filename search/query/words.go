@@ -102,7 +102,7 @@ var levelWords = map[string]string{
 	"novice": LevelBeginner, "novices": LevelBeginner, "newbie": LevelBeginner,
 	"newbies": LevelBeginner, "starter": LevelBeginner,
 	"intermediate": LevelIntermediate,
-	"advanced": LevelAdvanced, "expert": LevelAdvanced, "experts": LevelAdvanced,
+	"advanced":     LevelAdvanced, "expert": LevelAdvanced, "experts": LevelAdvanced,
 	"kids": LevelKids, "kid": LevelKids, "children": LevelKids, "child": LevelKids,
 	"childrens": LevelKids, "toddler": LevelKids, "toddlers": LevelKids, "kiddos": LevelKids,
 	"teen": LevelTeen, "teens": LevelTeen, "teenager": LevelTeen, "teenagers": LevelTeen,
@@ -154,5 +154,5 @@ var (
 		"come to my place", "come to us", "house call", "house calls", "home visit", "home visits",
 		"in my home", "in my house", "in our home")
 	onlinePhrases = phrases("video call", "video chat", "on - line", "google meet", "over video")
-	areaPrefix    = phrases("in", "near", "around", "close to", "by", "in the", "near the", "around the")
+	areaPrefix    = phrases("in", "near", "around", "close to", "by")
 )
