@@ -118,6 +118,11 @@ func (s *state) addPrice(min, max *int) { s.prices = append(s.prices, priceC{min
 
 func ptr[T any](v T) *T { return &v }
 
+var (
+	betweenSeps = set("and", "-", "&", "to")
+	fromSeps    = set("to", "-", "until", "till", "til", "through", "thru")
+)
+
 var rangeSep = set("-", "to", "and", "&", "through", "thru", "until", "till", "til")
 
 // price reads "under $80", "at least 50", "$80 or less", "$50-$80", "$50+" and a lone "$80"
@@ -198,9 +203,9 @@ func (s *state) between(i int) int {
 	var seps map[string]bool
 	switch t {
 	case "between", "btw", "btwn", "betwen", "inbetween":
-		seps = set("and", "-", "&", "to")
+		seps = betweenSeps
 	case "from":
-		seps = set("to", "-", "until", "till", "til", "through", "thru")
+		seps = fromSeps
 	default:
 		return 0
 	}
@@ -653,14 +658,15 @@ func (s *state) where(i int) int {
 		return n
 	}
 	if n := areaPrefix.longest(s, i); n > 0 {
-		for _, k := range []int{i + n, i + n + 1} {
-			if k == i+n+1 && s.tok(i+n) != "the" {
-				break
-			}
-			if area, an := s.areaAt(k); an > 0 {
-				s.location = area
-				return k + an - i
-			}
+		k := i + n
+		area, an := s.areaAt(k)
+		if an == 0 && s.tok(k) == "the" { // "in the bronx" when the area is "bronx"
+			k++
+			area, an = s.areaAt(k)
+		}
+		if an > 0 {
+			s.location = area
+			return k + an - i
 		}
 	}
 	return 0
@@ -678,7 +684,7 @@ func (s *state) areaAt(k int) (string, int) {
 		if t == "-" || t == "." {
 			continue
 		}
-		if n = n.child(singularNone(t)); n == nil {
+		if n = n.child(t); n == nil {
 			break
 		}
 		if n.entry != nil && n.entry.area != "" {
@@ -687,8 +693,6 @@ func (s *state) areaAt(k int) (string, int) {
 	}
 	return area, used
 }
-
-func singularNone(t string) string { return t }
 
 // levelAt reads "beginner", "kids", "adults", ...; the last one named wins.
 func (s *state) levelAt(i int) int {

@@ -255,7 +255,7 @@ func (s *state) calendarDateAt(j int) (dayExpr, int, bool) {
 		}
 		day, ok := atoi(ordinal(s.tok(k)))
 		if !ok || day < 1 || day > 31 {
-			return dayExpr{}, 0, false
+			return s.wholeMonth(t, m)
 		}
 		k++
 		y, yn := s.yearAt(k)
@@ -312,6 +312,24 @@ func (s *state) calendarDateAt(j int) (dayExpr, int, bool) {
 		}
 	}
 	return dayExpr{}, 0, false
+}
+
+// wholeMonth reads a month named alone ("in december") as the rest of it when it is this month,
+// else its next occurrence. Only full names, and not "may", which is mostly a verb.
+func (s *state) wholeMonth(t string, m int) (dayExpr, int, bool) {
+	if len(t) <= 4 && t != "june" && t != "july" || t == "may" || t == "sept" {
+		return dayExpr{}, 0, false
+	}
+	y := s.today.Year
+	if time.Month(m) < s.today.Month {
+		y++
+	}
+	first := instainstru.Date{Year: y, Month: time.Month(m), Day: 1}
+	from := first
+	if from.Before(s.today) {
+		from = s.today
+	}
+	return dayExpr{from: from, to: lastOfMonth(first), wd: -1}, 1, true
 }
 
 func one(d instainstru.Date, n int) (dayExpr, int, bool) {

@@ -266,8 +266,8 @@ func (r *Reader) buildWords() {
 	}
 	best := map[string]cand{}
 	order := 0
-	var walk func(n *trieNode, depth int, single bool)
-	walk = func(n *trieNode, depth int, _ bool) {
+	var walk func(n *trieNode, depth int)
+	walk = func(n *trieNode, depth int) {
 		// deterministic: visit children in sorted order
 		keys := make([]string, 0, len(n.next))
 		for k := range n.next {
@@ -291,10 +291,10 @@ func (r *Reader) buildWords() {
 			if old, ok := best[k]; !ok || class < old.class {
 				best[k] = cand{k, class, order}
 			}
-			walk(c, depth+1, false)
+			walk(c, depth+1)
 		}
 	}
-	walk(r.phrases, 0, true)
+	walk(r.phrases, 0)
 	list := make([]cand, 0, len(best))
 	for _, c := range best {
 		list = append(list, c)

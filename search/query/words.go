@@ -11,8 +11,9 @@ func set(words ...string) map[string]bool {
 }
 
 // filler are words that never name a service on their own. They are skipped when the service is
-// read, yet a catalog phrase made only of them ("tutor", "go") still counts when nothing else
-// is left (a weak match), and phrases that contain them ("learn to swim") match as a whole.
+// read, yet a catalog phrase made only of them ("tutor", "tutoring", "go") still counts when
+// nothing else is left (a weak match: "math tutor" is Math, "tutor" alone the tutoring
+// category), and phrases that contain them ("learn to swim") match as a whole.
 var filler = set(
 	"lesson", "lessons", "class", "classes", "teacher", "teachers", "tutor", "tutors",
 	"instructor", "instructors", "coach", "coaches", "coaching", "trainer", "trainers",
@@ -36,10 +37,8 @@ var filler = set(
 	"lessen", "tutoring", "tuition", "cheap", "person", "people", "student", "students",
 	"ok", "okay", "hi", "hello", "thanks", "thank", "want", "looking", "here", "now", "soon",
 	"asap", "available", "availability", "book", "booking", "schedule", "sessions", "s",
+	"may", "might", "maybe", "total", "complete", "absolute", "little", "young", "small", "later",
 )
-
-// fillerExceptTutoring: "tutoring" is a category alias; it is in filler so "math tutoring" reads
-// Math, and as a weak match it still names the category when it stands alone.
 
 // keywordTargets are the constraint and filler words a misspelling is corrected to before the
 // constraints are read ("tomorow" → "tomorrow", "lesons" → "lessons"). Only words of four or
