@@ -18,6 +18,8 @@ type SearchCatalog struct {
 type CatalogEmbedding struct {
 	ServiceID string
 	Vector    []float32
+	// Model is the embedder that produced it (its Name).
+	Model string
 }
 
 // ServiceSimilarity is a catalog service and its cosine similarity to a query vector.
@@ -98,7 +100,7 @@ type SearchStore interface {
 	SearchCatalog(ctx context.Context) (*SearchCatalog, error)
 	CatalogEmbeddings(ctx context.Context) ([]CatalogEmbedding, error)
 	SaveCatalogEmbeddings(ctx context.Context, es []CatalogEmbedding) error
-	NearestCatalogServices(ctx context.Context, vec []float32, k int) ([]ServiceSimilarity, error)
+	NearestCatalogServices(ctx context.Context, model string, vec []float32, k int) ([]ServiceSimilarity, error)
 	SearchCandidates(ctx context.Context, q CandidateQuery) (CandidatePage, error)
 	PublicCalendars(ctx context.Context, instructorIDs []string, from, to Date) (map[string]*PublicCalendar, error)
 	ServicePopularity(ctx context.Context) (map[string]float64, error)

@@ -93,7 +93,8 @@ func (s *Store) SearchCatalog(ctx context.Context) (*instainstru.SearchCatalog, 
 // CatalogEmbeddings returns the stored embeddings of active catalog services (services without
 // one are left out: the search indexer computes them).
 func (s *Store) CatalogEmbeddings(ctx context.Context) ([]instainstru.CatalogEmbedding, error) {
-	const q = `SELECT id, embedding FROM service_catalog WHERE is_active AND embedding IS NOT NULL ORDER BY id`
+	const q = `SELECT id, embedding, COALESCE(embedding_model, '') FROM service_catalog
+		WHERE is_active AND embedding IS NOT NULL ORDER BY id`
 	rows, err := s.pool.Query(ctx, q)
 	if err != nil {
 		return nil, translate(err, "catalog embeddings")
@@ -103,7 +104,7 @@ func (s *Store) CatalogEmbeddings(ctx context.Context) ([]instainstru.CatalogEmb
 	for rows.Next() {
 		var e instainstru.CatalogEmbedding
 		var v pgvector.Vector
-		if err := rows.Scan(&e.ServiceID, &v); err != nil {
+		if err := rows.Scan(&e.ServiceID, &v, &e.Model); err != nil {
 			return nil, translate(err, "catalog embeddings")
 		}
 		e.Vector = v.Slice()
@@ -114,29 +115,30 @@ func (s *Store) CatalogEmbeddings(ctx context.Context) ([]instainstru.CatalogEmb
 
 // SaveCatalogEmbeddings stores embeddings of catalog services, in one transaction.
 func (s *Store) SaveCatalogEmbeddings(ctx context.Context, es []instainstru.CatalogEmbedding) error {
-	const q = `UPDATE service_catalog SET embedding = $2 WHERE id = $1`
+	const q = `UPDATE service_catalog SET embedding = $2, embedding_model = $3 WHERE id = $1`
 	if len(es) == 0 {
 		return nil
 	}
 	return s.inTx(ctx, "catalog embeddings", func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		for _, e := range es {
-			b.Queue(q, e.ServiceID, pgvector.NewVector(e.Vector))
+			b.Queue(q, e.ServiceID, pgvector.NewVector(e.Vector), e.Model)
 		}
 		return tx.SendBatch(ctx, b).Close()
 	})
 }
 
-// NearestCatalogServices returns the k active catalog services whose embeddings are closest to vec
+// NearestCatalogServices returns the k active catalog services whose embeddings (of the given
+// model) are closest to vec
 // by cosine, nearest first, with their cosine similarity. The catalog is a few hundred rows, so
 // the HNSW index (or a scan) answers in well under a millisecond.
-func (s *Store) NearestCatalogServices(ctx context.Context, vec []float32, k int) ([]instainstru.ServiceSimilarity, error) {
+func (s *Store) NearestCatalogServices(ctx context.Context, model string, vec []float32, k int) ([]instainstru.ServiceSimilarity, error) {
 	const q = `
 		SELECT id, 1 - (embedding <=> $1) FROM service_catalog
-		WHERE is_active AND embedding IS NOT NULL
+		WHERE is_active AND embedding IS NOT NULL AND embedding_model = $3
 		ORDER BY embedding <=> $1, id
 		LIMIT $2`
-	rows, err := s.pool.Query(ctx, q, pgvector.NewVector(vec), max(k, 1))
+	rows, err := s.pool.Query(ctx, q, pgvector.NewVector(vec), max(k, 1), model)
 	if err != nil {
 		return nil, translate(err, "catalog embeddings")
 	}

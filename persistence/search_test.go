@@ -76,14 +76,15 @@ func TestSearchSQL(t *testing.T) {
 			return v
 		}
 		require.NoError(t, st.SaveCatalogEmbeddings(ctx, []instainstru.CatalogEmbedding{
-			{ServiceID: ids["piano"], Vector: vec(0)}, {ServiceID: ids["guitar"], Vector: vec(1)},
+			{ServiceID: ids["piano"], Vector: vec(0), Model: "m1"}, {ServiceID: ids["guitar"], Vector: vec(1), Model: "m1"},
+			{ServiceID: ids["violin"], Vector: vec(0), Model: "other"},
 		}))
 		es, err := st.CatalogEmbeddings(ctx)
 		require.NoError(t, err)
-		require.Len(t, es, 2)
+		require.Len(t, es, 3)
 		q := vec(0)
 		q[1] = 0.5
-		near, err := st.NearestCatalogServices(ctx, q, 5)
+		near, err := st.NearestCatalogServices(ctx, "m1", q, 5)
 		require.NoError(t, err)
 		require.Len(t, near, 2)
 		require.Equal(t, ids["piano"], near[0].ServiceID)
