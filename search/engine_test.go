@@ -281,7 +281,7 @@ func TestRankingAndNextAvailable(t *testing.T) {
 
 func TestSemanticStep(t *testing.T) {
 	w := setup(t)
-	for _, q := range []string{"pianos", "piano lesson", "pianoo"} {
+	for _, q := range []string{"pianos", "piano lesson", "Piano!"} {
 		r, names, services := w.run(t, query.Parsed{MatchKind: query.MatchPending, ServiceQuery: q})
 		require.Equal(t, "service", r.Kind, q)
 		require.Equal(t, []string{"Piano"}, services, q)
