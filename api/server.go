@@ -81,6 +81,8 @@ type Deps struct {
 	// by PublicAvailability (zero value: the defaults).
 	Public             instainstru.PublicAvailabilityReader
 	PublicAvailability PublicAvailabilityConfig
+	// Search enables GET /search/instructors (natural-language search, public, optional auth).
+	Search Searcher
 }
 
 // Server is the HTTP API.
@@ -175,6 +177,9 @@ func (s *Server) routes() {
 	}
 	if s.deps.Public != nil {
 		s.publicRoutes(v1)
+	}
+	if s.deps.Search != nil {
+		s.searchRoutes(v1)
 	}
 }
 
