@@ -167,23 +167,24 @@ func (s *Store) NearestCatalogServices(ctx context.Context, model string, vec []
 // shortest). The window test is a prefilter: bookings, buffers, notice and the past are the
 // caller's exact check (instainstru.PublicCalendar.Bookable).
 func (s *Store) SearchCandidates(ctx context.Context, q instainstru.CandidateQuery) (instainstru.CandidatePage, error) {
+	// Only narrow columns travel through the filtering, DISTINCT ON and the count; the texts of
+	// the one page returned are joined at the end.
 	const query = `
 		WITH svc AS (
 			SELECT * FROM unnest($1::uuid[], $2::float8[]) AS t(id, score)
 		), m AS (
-			SELECT s.id, s.instructor_id, s.catalog_service_id, s.hourly_rate_cents, s.duration_options,
-			       s.description, s.location_types, sc.name AS sname, c.id AS cid, c.slug AS cslug,
-			       c.name AS cname, svc.score,
+			SELECT s.id, s.instructor_id, s.hourly_rate_cents,
 			       COALESCE($10::int, (SELECT min(d) FROM unnest(s.duration_options) AS d)) AS need,
-			       ($11::text <> '' AND (s.description ~* $11::text OR p.bio ~* $11::text)) AS lvl
+			       svc.score + CASE WHEN $11::text <> '' AND (s.description ~* $11::text OR p.bio ~* $11::text)
+			                        THEN $15::float8 ELSE 0 END AS prelim
 			FROM svc
 			JOIN instructor_services s ON s.catalog_service_id = svc.id AND s.is_active
 			JOIN service_catalog sc ON sc.id = s.catalog_service_id AND sc.is_active
-			JOIN service_categories c ON c.id = sc.category_id
 			JOIN users u ON u.id = s.instructor_id
 			JOIN instructor_profiles p ON p.user_id = s.instructor_id
 			WHERE u.account_status = 'active' AND u.role = 'instructor'
-			  AND (cardinality($3::text[]) = 0 OR c.slug = ANY($3::text[]))
+			  AND (cardinality($3::text[]) = 0
+			       OR sc.category_id IN (SELECT id FROM service_categories WHERE slug = ANY($3::text[])))
 			  AND ($4::int IS NULL OR (CASE WHEN $10::int IS NULL THEN s.hourly_rate_cents
 			                                ELSE (s.hourly_rate_cents * $10::int + 30) / 60 END) >= $4::int)
 			  AND ($5::int IS NULL OR (CASE WHEN $10::int IS NULL THEN s.hourly_rate_cents
@@ -201,21 +202,26 @@ func (s *Store) SearchCandidates(ctx context.Context, q instainstru.CandidateQue
 				           ELSE LEAST(a.end_time, $13::time) - GREATEST(a.start_time, $12::time) >= make_interval(mins => m.need)
 				      END)
 		), best AS (
-			SELECT DISTINCT ON (instructor_id) w.*,
-			       min(need) OVER (PARTITION BY instructor_id) AS shortest,
-			       score + CASE WHEN lvl THEN $15::float8 ELSE 0 END AS prelim
+			SELECT DISTINCT ON (instructor_id) id, instructor_id, prelim,
+			       min(need) OVER (PARTITION BY instructor_id) AS shortest
 			FROM w
 			ORDER BY instructor_id, prelim DESC, hourly_rate_cents, id
+		), page AS (
+			SELECT best.*, count(*) OVER () AS total FROM best
+			ORDER BY prelim DESC, instructor_id
+			LIMIT $16 OFFSET $17
 		)
-		SELECT b.id, b.instructor_id, b.catalog_service_id, b.hourly_rate_cents, b.duration_options,
-		       b.description, b.location_types, b.sname, b.cid, b.cslug, b.cname,
-		       b.shortest, b.lvl, b.prelim,
-		       u.full_name, p.bio, p.years_experience, p.areas_of_service, count(*) OVER () AS total
-		FROM best b
-		JOIN users u ON u.id = b.instructor_id
-		JOIN instructor_profiles p ON p.user_id = b.instructor_id
-		ORDER BY b.prelim DESC, b.instructor_id
-		LIMIT $16 OFFSET $17`
+		SELECT s.id, s.instructor_id, s.catalog_service_id, s.hourly_rate_cents, s.duration_options,
+		       s.description, s.location_types, sc.name, c.id, c.slug, c.name,
+		       pg.shortest, $11::text <> '' AND (s.description ~* $11::text OR p.bio ~* $11::text), pg.prelim,
+		       u.full_name, p.bio, p.years_experience, p.areas_of_service, pg.total
+		FROM page pg
+		JOIN instructor_services s ON s.id = pg.id
+		JOIN service_catalog sc ON sc.id = s.catalog_service_id
+		JOIN service_categories c ON c.id = sc.category_id
+		JOIN users u ON u.id = pg.instructor_id
+		JOIN instructor_profiles p ON p.user_id = pg.instructor_id
+		ORDER BY pg.prelim DESC, pg.instructor_id`
 	ids := make([]string, 0, len(q.ServiceScores))
 	scores := make([]float64, 0, len(q.ServiceScores))
 	for id, sc := range q.ServiceScores {

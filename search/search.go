@@ -204,10 +204,10 @@ func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchR
 		if err != nil {
 			return nil, err
 		}
-		r.TotalFound = cp.Total
 		if len(cp.Candidates) == 0 {
 			break
 		}
+		r.TotalFound = cp.Total
 		hits, nFailed, err := e.checkAvailability(ctx, req, w, p.DurationMinutes, cp.Candidates)
 		if err != nil {
 			return nil, err
