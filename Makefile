@@ -32,6 +32,7 @@ bench: services build
 	./$(BIN) migrate
 	./$(BIN) seed --demo
 	LOG_LEVEL=warn ./$(BIN) bench-http
+	LOG_LEVEL=warn ./$(BIN) bench-search -n 10000
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -84,6 +84,8 @@ type Deps struct {
 	// Now is the business clock: what is past, upcoming or bookable (default time.Now). Request
 	// deadlines, token expiry and rate windows use real time whatever it says.
 	Now func() time.Time
+	// Search enables GET /search/instructors (natural-language search, public, optional auth).
+	Search Searcher
 }
 
 // Server is the HTTP API.
@@ -181,6 +183,9 @@ func (s *Server) routes() {
 	}
 	if s.deps.Public != nil {
 		s.publicRoutes(v1)
+	}
+	if s.deps.Search != nil {
+		s.searchRoutes(v1)
 	}
 }
 

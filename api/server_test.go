@@ -62,6 +62,7 @@ func newEnv(t testing.TB, opts ...func(*api.Config, *api.Deps)) *env {
 		// Public availability reads the store directly (cmd may wrap it in a cache).
 		Public:             db.Store,
 		PublicAvailability: api.DefaultPublicAvailabilityConfig(),
+		Search:             searchEngine(t),
 	}
 	for _, o := range opts {
 		o(&cfg, &deps)

@@ -44,6 +44,9 @@ func cmdSeed(ctx context.Context, cfg *Config, log *slog.Logger, demo bool) erro
 		return err
 	}
 	log.Info("catalog seeded", "categories", cats, "services", svcs)
+	if err := indexCatalog(ctx, cfg, log, store); err != nil {
+		return err
+	}
 	if demo {
 		return seedDemo(ctx, store, log)
 	}
@@ -94,11 +97,21 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	limits := cache.NewRedisRateLimiter(rdb, "rl:")
 	defer limits.Close()
 
+	// Natural-language search; any calendar change drops its short-lived answers on this node.
+	searchEngine, searchEvents, err := newSearch(ctx, cfg, log, store)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = searchEvents.Close(context.Background()) }()
+
 	// Every availability and booking write goes through the instructor's actor.
 	dir := actors.NewDirectory(store, actors.Config{
 		IdleTimeout: cfg.ActorIdleTimeout, AskTimeout: cfg.ActorAskTimeout, Log: log,
 		HorizonDays: cfg.AvailabilityHorizonDays,
-		OnChange:    cached.AvailabilityChanged,
+		OnChange: func(ctx context.Context, id string) {
+			cached.AvailabilityChanged(ctx, id)
+			searchEngine.Invalidate()
+		},
 	})
 
 	acfg := api.DefaultConfig()
@@ -131,6 +144,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		Availability:  dir,
 		Public:        cached.Public,
 		MonitoringKey: cfg.MonitoringKey,
+		Search:        searchEngine,
 		StatsSources: map[string]func() any{
 			"cache":  func() any { return cacheReport(rc.Stats()) },
 			"actors": func() any { return dir.Stats() },

@@ -36,7 +36,10 @@ commands:
   serve            run the HTTP API and the per-instructor actors
   all              migrate, seed --demo, then serve everything in one process
   bench-http       serve on a loopback port and measure requests/s and p50/p99 of cached
-                   public availability against a bare constant handler (needs seed --demo)`
+                   public availability against a bare constant handler (needs seed --demo)
+  bench-search [-n 10000] [-runs 5]
+                   generate instructors into <database>_bench_search and print p50/p99 of
+                   search_time_ms over 50 mixed queries`
 
 func run(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -64,6 +67,8 @@ func run(args []string) error {
 	case "bench-http":
 		cfg.HTTPAddr = "127.0.0.1:0" // loopback only, a free port
 		return cmdServe(ctx, cfg, log, modeBench)
+	case "bench-search":
+		return cmdBenchSearch(ctx, cfg, log, args[1:])
 	case "all":
 		if err := cmdMigrate(ctx, cfg, log, false); err != nil {
 			return err

@@ -14,7 +14,7 @@ import (
 	"github.com/instainstru/instainstru"
 )
 
-// catalogFile mirrors the fields of persistence/seeddata/catalog.json the reader needs.
+// catalogFile mirrors the fields of persistence/seed/catalog.json the reader needs.
 type catalogFile struct {
 	Categories []struct {
 		Slug    string   `json:"slug"`
@@ -41,7 +41,7 @@ func catalogVocabulary(t testing.TB) Vocabulary {
 	t.Helper()
 	vocabOnce.Do(func() {
 		_, here, _, _ := runtime.Caller(0)
-		path := filepath.Join(filepath.Dir(here), "..", "..", "persistence", "seeddata", "catalog.json")
+		path := filepath.Join(filepath.Dir(here), "..", "..", "persistence", "seed", "catalog.json")
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			vocabErr = err
