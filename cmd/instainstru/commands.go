@@ -106,6 +106,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	acfg.Production = cfg.Production()
 	acfg.CORSOrigins = cfg.CORSOrigins
 	acfg.TrustedProxies = cfg.TrustedProxies
+	acfg.RequestTimeout = cfg.RequestTimeout
 	acfg.RateLimit.Window = time.Minute
 	acfg.RateLimit.GeneralPerWindow, acfg.RateLimit.AuthPerWindow = cfg.RateLimitGeneral, cfg.RateLimitAuth
 	if mode == modeBench {

@@ -44,8 +44,10 @@ type Config struct {
 	MailFrom                      string
 	ActorIdleTimeout              time.Duration
 	ActorAskTimeout               time.Duration
-	LogLevel                      string
-	LogFormat                     string
+	// RequestTimeout is every HTTP request's deadline, down to the database and Redis.
+	RequestTimeout time.Duration
+	LogLevel       string
+	LogFormat      string
 }
 
 // Production reports whether APP_ENV is production.
@@ -152,6 +154,7 @@ func loadConfig(get func(string) string) (*Config, error) {
 		MailFrom:                      r.str("MAIL_FROM", "InstaInstru <no-reply@instainstru.local>"),
 		ActorIdleTimeout:              r.dur("ACTOR_IDLE_TIMEOUT", 5*time.Minute),
 		ActorAskTimeout:               r.dur("ACTOR_ASK_TIMEOUT", 5*time.Second),
+		RequestTimeout:                r.dur("REQUEST_TIMEOUT", 10*time.Second),
 		LogLevel:                      r.str("LOG_LEVEL", "info"),
 	}
 	defFormat := "text"
