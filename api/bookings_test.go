@@ -373,6 +373,40 @@ func TestIdempotencyKey(t *testing.T) {
 	require.Equal(t, 201, e.do("POST", "/api/v1/bookings", other, append(bearer(s2.Token), "Idempotency-Key", key)...).Status)
 }
 
+// TestIdempotencyKeyFreeAfterExpiry: keys live 24 h, after which the key is free again: a new
+// request under it books and is remembered under the key, instead of the expired record
+// answering idempotency_key_reused forever.
+func TestIdempotencyKeyFreeAfterExpiry(t *testing.T) {
+	e := newEnv(t)
+	d := dayAhead(7)
+	tc := newTeacher(t, e, 6000, 0, 0, map[instainstru.Date][]instainstru.TimeRange{d: spans("08:00", "20:00")})
+	s := fastUser(t, "student")
+	key := "key-" + persistence.NewID()
+	withKey := append(bearer(s.Token), "Idempotency-Key", key)
+	require.Equal(t, 201, e.do("POST", "/api/v1/bookings", bookBody(tc.Offer, d, "09:00", 60), withKey...).Status)
+
+	// A day passes for the key.
+	_, err := db.Pool.Exec(context.Background(), `UPDATE idempotency_keys SET created_at = now() - interval '25 hours',
+		expires_at = now() - interval '1 hour' WHERE user_id = $1 AND key = $2`, s.ID, key)
+	require.NoError(t, err)
+
+	other := bookBody(tc.Offer, d, "15:00", 60)
+	r := e.do("POST", "/api/v1/bookings", other, withKey...)
+	require.Equal(t, 201, r.Status, "%s", r.Body)
+	require.Empty(t, r.Header.Get("Idempotent-Replayed"))
+	first := r.Map(t)["id"]
+	// The key now remembers the new request for another 24 h: a repeat replays it.
+	r = e.do("POST", "/api/v1/bookings", other, withKey...)
+	require.Equal(t, 201, r.Status, "%s", r.Body)
+	require.Equal(t, "true", r.Header.Get("Idempotent-Replayed"))
+	require.Equal(t, first, r.Map(t)["id"])
+	var live bool
+	require.NoError(t, db.Pool.QueryRow(context.Background(), `SELECT expires_at > now() + interval '23 hours'
+		FROM idempotency_keys WHERE user_id = $1 AND key = $2`, s.ID, key).Scan(&live))
+	require.True(t, live)
+	requireProblem(t, e.do("POST", "/api/v1/bookings", bookBody(tc.Offer, d, "17:00", 60), withKey...), 422, "idempotency_key_reused")
+}
+
 func TestCancelRescheduleCompleteNoShow(t *testing.T) {
 	e := newEnv(t)
 	soon, later := dayAhead(0), dayAhead(3)

@@ -157,8 +157,46 @@ func (s *Store) InsertBooking(ctx context.Context, b *instainstru.Booking, idem 
 	return bookingWriteError(br.Close())
 }
 
-const insertIdempotencySQL = `INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response, expires_at)
-	VALUES ($1, $2, $3, 201, $4, now() + make_interval(secs => $5))`
+// insertIdempotencySQL records the key's answer. An expired record of the same (user, key) is
+// deleted first, in the same statement, so a key is free again once it expired; a live record makes
+// the INSERT fail on idempotency_keys_pkey (idempotency_key_reused). It must fail, not just insert
+// nothing (as ON CONFLICT DO UPDATE ... WHERE expired would): the statement runs in InsertBooking's
+// pipelined batch, and only an error rolls the booking back with it. Reading count(*) from the
+// DELETE makes it complete before the row is inserted (an unreferenced data-modifying CTE would run
+// after the main statement); the unique check then ignores the row this transaction deleted. Two
+// writers racing for one expired key: the second's DELETE waits for the first, finds nothing, and
+// its INSERT meets the first's new row.
+const insertIdempotencySQL = `
+	WITH expired AS (
+		DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND expires_at <= now() RETURNING 1
+	)
+	INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response, expires_at)
+	SELECT $1, $2, $3, 201, $4, now() + make_interval(secs => $5)
+	FROM (SELECT count(*) FROM expired) AS freed`
+
+// PurgeExpiredIdempotencyKeys deletes the Idempotency-Key records that expired at or before
+// before, returning how many went (a periodic job calls it; an expired record is already ignored
+// by lookups and replaced on reuse, so this only reclaims space). It deletes in chunks of
+// purgeChunk rows by the expiry index, so a large backlog never holds one long transaction.
+func (s *Store) PurgeExpiredIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	const q = `
+		DELETE FROM idempotency_keys WHERE expires_at <= $1 AND (user_id, key) IN (
+			SELECT user_id, key FROM idempotency_keys WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`
+	var total int64
+	for {
+		tag, err := s.pool.Exec(ctx, q, before, purgeChunk)
+		if err != nil {
+			return total, translate(err, "idempotency keys")
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < purgeChunk {
+			return total, nil
+		}
+	}
+}
+
+// purgeChunk is how many expired records one DELETE of PurgeExpiredIdempotencyKeys removes.
+const purgeChunk = 5000
 
 // RescheduleBooking cancels old (reason "rescheduled") and inserts its replacement in one
 // transaction: if the new booking cannot be confirmed, the old one stays confirmed.
