@@ -54,7 +54,7 @@ type fixture struct {
 	student, student2, instructor, instructor2, offer, offer2, catalog string
 }
 
-func newFixture(t *testing.T) fixture {
+func newFixture(t testing.TB) fixture {
 	t.Helper()
 	ctx := context.Background()
 	_, _, err := db.Store.SeedCatalog(ctx)
@@ -74,7 +74,7 @@ func newFixture(t *testing.T) fixture {
 	return f
 }
 
-func mustExec(t *testing.T, q string, args ...any) {
+func mustExec(t testing.TB, q string, args ...any) {
 	t.Helper()
 	_, err := db.Pool.Exec(context.Background(), q, args...)
 	require.NoError(t, err)
