@@ -656,12 +656,24 @@ func TestBookingListFiltersAndCursor(t *testing.T) {
 		q    string
 		want int
 	}{
-		{"cursor=not-a-cursor", 400}, {"limit=abc", 400}, {"limit=0", 400}, {"status=pending", 422},
-		{"upcoming=maybe", 422}, {"from=2026-13-01", 422}, {"to=yesterday", 422},
+		// Query syntax that does not parse is 400 malformed_request naming the parameter...
+		{"cursor=not-a-cursor", 400}, {"limit=abc", 400}, {"limit=0", 400}, {"status=pending", 400},
+		{"upcoming=maybe", 400}, {"from=2026-13-01", 400}, {"to=yesterday", 400}, {"from=garbage", 400},
+		{"upcoming=true&status=confirmed&from=nope", 400}, {"upcoming=TRUE", 400},
+		// ...well-formed values that make no sense together are 422.
+		{"from=2026-06-02&to=2026-06-01", 422},
 	} {
 		r := e.do("GET", "/api/v1/bookings?"+bad.q, nil, bearer(s.Token)...)
 		require.Equal(t, bad.want, r.Status, "%s: %s", bad.q, r.Body)
 		require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"), bad.q)
+		m := r.Map(t)
+		if bad.want == 400 {
+			require.Equal(t, "malformed_request", m["code"], bad.q)
+			name := strings.SplitN(bad.q[strings.LastIndex(bad.q, "&")+1:], "=", 2)[0]
+			require.Contains(t, problemFields(t, m), name, "%s: %s", bad.q, r.Body)
+		} else {
+			require.Equal(t, "validation_failed", m["code"], bad.q)
+		}
 	}
 	// limit above 100 is clamped, not refused.
 	require.Equal(t, 200, e.do("GET", "/api/v1/bookings?limit=100000", nil, bearer(s.Token)...).Status)
