@@ -126,7 +126,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		Tokens:          store,
 		Accounts:        cached.Accounts,
 		Auth: api.AuthConfig{JWTSecret: []byte(cfg.JWTSecret), AccessTTL: cfg.AccessTokenTTL,
-			RefreshTTL: cfg.RefreshTokenTTL},
+			RefreshTTL: cfg.RefreshTokenTTL, RefreshReuseGrace: cfg.RefreshReuseGrace},
 		RateLimits:    limits,
 		Bookings:      dir,
 		BookingReader: store,

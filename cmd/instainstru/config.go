@@ -21,11 +21,13 @@ type Config struct {
 	JWTSecret       string
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
-	AdminUser       string
-	AdminPassword   string
-	MonitoringKey   string
-	CORSOrigins     []string
-	TrustedProxies  []string
+	// RefreshReuseGrace is how long a spent refresh token still gets its successor again.
+	RefreshReuseGrace time.Duration
+	AdminUser         string
+	AdminPassword     string
+	MonitoringKey     string
+	CORSOrigins       []string
+	TrustedProxies    []string
 	// Per-client-IP budget for all of /api/v1, and for login and for registration attempts (per
 	// IP and per email), per minute.
 	RateLimitGeneral int
@@ -123,21 +125,22 @@ func (r *envReader) list(name string, def []string) []string {
 func loadConfig(get func(string) string) (*Config, error) {
 	r := &envReader{get: get}
 	c := &Config{
-		AppEnv:           r.str("APP_ENV", "development"),
-		HTTPAddr:         r.str("HTTP_ADDR", "127.0.0.1:8080"),
-		DatabaseURL:      r.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/instainstru?sslmode=disable"),
-		DatabaseMaxConn:  r.int("DATABASE_MAX_CONNS", 20),
-		RedisURL:         r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		JWTSecret:        r.str("JWT_SECRET", devJWTSecret),
-		AccessTokenTTL:   r.dur("ACCESS_TOKEN_TTL", 15*time.Minute),
-		RefreshTokenTTL:  r.dur("REFRESH_TOKEN_TTL", 720*time.Hour),
-		AdminUser:        r.str("ADMIN_USER", ""),
-		AdminPassword:    r.str("ADMIN_PASSWORD", ""),
-		MonitoringKey:    r.str("MONITORING_API_KEY", ""),
-		CORSOrigins:      r.list("CORS_ORIGINS", []string{"http://localhost:3000", "http://127.0.0.1:3000"}),
-		TrustedProxies:   r.list("TRUSTED_PROXIES", nil),
-		RateLimitGeneral: r.int("RATE_LIMIT_GENERAL_PER_MINUTE", 300),
-		RateLimitAuth:    r.int("RATE_LIMIT_AUTH_PER_MINUTE", 10),
+		AppEnv:            r.str("APP_ENV", "development"),
+		HTTPAddr:          r.str("HTTP_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:       r.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/instainstru?sslmode=disable"),
+		DatabaseMaxConn:   r.int("DATABASE_MAX_CONNS", 20),
+		RedisURL:          r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		JWTSecret:         r.str("JWT_SECRET", devJWTSecret),
+		AccessTokenTTL:    r.dur("ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL:   r.dur("REFRESH_TOKEN_TTL", 720*time.Hour),
+		RefreshReuseGrace: r.dur("REFRESH_REUSE_GRACE", 10*time.Second),
+		AdminUser:         r.str("ADMIN_USER", ""),
+		AdminPassword:     r.str("ADMIN_PASSWORD", ""),
+		MonitoringKey:     r.str("MONITORING_API_KEY", ""),
+		CORSOrigins:       r.list("CORS_ORIGINS", []string{"http://localhost:3000", "http://127.0.0.1:3000"}),
+		TrustedProxies:    r.list("TRUSTED_PROXIES", nil),
+		RateLimitGeneral:  r.int("RATE_LIMIT_GENERAL_PER_MINUTE", 300),
+		RateLimitAuth:     r.int("RATE_LIMIT_AUTH_PER_MINUTE", 10),
 
 		PublicAvailabilityDays:        r.int("PUBLIC_AVAILABILITY_DAYS", 30),
 		PublicAvailabilityDetailLevel: r.str("PUBLIC_AVAILABILITY_DETAIL_LEVEL", "full"),
