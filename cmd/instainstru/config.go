@@ -21,13 +21,11 @@ type Config struct {
 	JWTSecret       string
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
-	// RefreshReuseGrace is how long a spent refresh token still gets its successor again.
-	RefreshReuseGrace time.Duration
-	AdminUser         string
-	AdminPassword     string
-	MonitoringKey     string
-	CORSOrigins       []string
-	TrustedProxies    []string
+	AdminUser       string
+	AdminPassword   string
+	MonitoringKey   string
+	CORSOrigins     []string
+	TrustedProxies  []string
 	// Per-client-IP budget for all of /api/v1, and for login and for registration attempts (per
 	// IP and per email), per minute.
 	RateLimitGeneral int
@@ -46,10 +44,13 @@ type Config struct {
 	MailFrom                      string
 	ActorIdleTimeout              time.Duration
 	ActorAskTimeout               time.Duration
+	LogLevel                      string
+	LogFormat                     string
+
 	// RequestTimeout is every HTTP request's deadline, down to the database and Redis.
 	RequestTimeout time.Duration
-	LogLevel       string
-	LogFormat      string
+	// RefreshReuseGrace is how long a spent refresh token still gets its successor again.
+	RefreshReuseGrace time.Duration
 }
 
 // Production reports whether APP_ENV is production.
@@ -125,22 +126,21 @@ func (r *envReader) list(name string, def []string) []string {
 func loadConfig(get func(string) string) (*Config, error) {
 	r := &envReader{get: get}
 	c := &Config{
-		AppEnv:            r.str("APP_ENV", "development"),
-		HTTPAddr:          r.str("HTTP_ADDR", "127.0.0.1:8080"),
-		DatabaseURL:       r.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/instainstru?sslmode=disable"),
-		DatabaseMaxConn:   r.int("DATABASE_MAX_CONNS", 20),
-		RedisURL:          r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
-		JWTSecret:         r.str("JWT_SECRET", devJWTSecret),
-		AccessTokenTTL:    r.dur("ACCESS_TOKEN_TTL", 15*time.Minute),
-		RefreshTokenTTL:   r.dur("REFRESH_TOKEN_TTL", 720*time.Hour),
-		RefreshReuseGrace: r.dur("REFRESH_REUSE_GRACE", 10*time.Second),
-		AdminUser:         r.str("ADMIN_USER", ""),
-		AdminPassword:     r.str("ADMIN_PASSWORD", ""),
-		MonitoringKey:     r.str("MONITORING_API_KEY", ""),
-		CORSOrigins:       r.list("CORS_ORIGINS", []string{"http://localhost:3000", "http://127.0.0.1:3000"}),
-		TrustedProxies:    r.list("TRUSTED_PROXIES", nil),
-		RateLimitGeneral:  r.int("RATE_LIMIT_GENERAL_PER_MINUTE", 300),
-		RateLimitAuth:     r.int("RATE_LIMIT_AUTH_PER_MINUTE", 10),
+		AppEnv:           r.str("APP_ENV", "development"),
+		HTTPAddr:         r.str("HTTP_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:      r.str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/instainstru?sslmode=disable"),
+		DatabaseMaxConn:  r.int("DATABASE_MAX_CONNS", 20),
+		RedisURL:         r.str("REDIS_URL", "redis://127.0.0.1:6379/0"),
+		JWTSecret:        r.str("JWT_SECRET", devJWTSecret),
+		AccessTokenTTL:   r.dur("ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL:  r.dur("REFRESH_TOKEN_TTL", 720*time.Hour),
+		AdminUser:        r.str("ADMIN_USER", ""),
+		AdminPassword:    r.str("ADMIN_PASSWORD", ""),
+		MonitoringKey:    r.str("MONITORING_API_KEY", ""),
+		CORSOrigins:      r.list("CORS_ORIGINS", []string{"http://localhost:3000", "http://127.0.0.1:3000"}),
+		TrustedProxies:   r.list("TRUSTED_PROXIES", nil),
+		RateLimitGeneral: r.int("RATE_LIMIT_GENERAL_PER_MINUTE", 300),
+		RateLimitAuth:    r.int("RATE_LIMIT_AUTH_PER_MINUTE", 10),
 
 		PublicAvailabilityDays:        r.int("PUBLIC_AVAILABILITY_DAYS", 30),
 		PublicAvailabilityDetailLevel: r.str("PUBLIC_AVAILABILITY_DETAIL_LEVEL", "full"),
@@ -157,8 +157,10 @@ func loadConfig(get func(string) string) (*Config, error) {
 		MailFrom:                      r.str("MAIL_FROM", "InstaInstru <no-reply@instainstru.local>"),
 		ActorIdleTimeout:              r.dur("ACTOR_IDLE_TIMEOUT", 5*time.Minute),
 		ActorAskTimeout:               r.dur("ACTOR_ASK_TIMEOUT", 5*time.Second),
-		RequestTimeout:                r.dur("REQUEST_TIMEOUT", 10*time.Second),
 		LogLevel:                      r.str("LOG_LEVEL", "info"),
+
+		RequestTimeout:    r.dur("REQUEST_TIMEOUT", 10*time.Second),
+		RefreshReuseGrace: r.dur("REFRESH_REUSE_GRACE", 10*time.Second),
 	}
 	defFormat := "text"
 	if c.Production() {
