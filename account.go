@@ -84,10 +84,13 @@ type TokenStore interface {
 	// CreateRefreshToken stores a new token, the first of a family on login or registration.
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
 	// RotateRefreshToken spends the token whose hash is oldHash and stores next in the same
-	// family, atomically. A spent token revokes the whole family and fails with
+	// family, atomically. A token spent less than reuseGrace ago whose successor is next (the
+	// caller derives a successor's secret from its predecessor's, so the same spent token always
+	// names the same successor) succeeds again without storing anything: two tabs refreshing at
+	// once both get that successor. Any other spent token revokes the whole family and fails with
 	// CodeTokenReused; an unknown, expired or revoked one fails with CodeInvalidToken. It returns
-	// the token's user (for the new access token) with next's UserID and FamilyID filled in.
-	RotateRefreshToken(ctx context.Context, oldHash []byte, next *RefreshToken) (*User, error)
+	// the token's user (for the new access token) with next's ID, UserID and FamilyID filled in.
+	RotateRefreshToken(ctx context.Context, oldHash []byte, next *RefreshToken, reuseGrace time.Duration) (*User, error)
 	// RevokeFamily ends one session; revoking an already revoked family is not an error.
 	RevokeFamily(ctx context.Context, userID, familyID string) error
 	// SessionState reads the account status and the family's revocation in one round trip.

@@ -161,13 +161,10 @@ func (s *Server) refresh(c *fiber.Ctx) error {
 	if !wellFormedRefresh(req.RefreshToken) {
 		return &instainstru.Error{Code: instainstru.CodeInvalidToken, Message: "the refresh token is invalid or expired"}
 	}
-	token, hash, err := newRefreshSecret()
-	if err != nil {
-		return instainstru.Internal(err)
-	}
 	auth := s.deps.Auth.withDefaults()
+	token, hash := auth.successorRefreshSecret(req.RefreshToken)
 	next := &instainstru.RefreshToken{Hash: hash, ExpiresAt: time.Now().Add(auth.RefreshTTL)}
-	u, err := s.deps.Tokens.RotateRefreshToken(c.UserContext(), hashRefresh(req.RefreshToken), next)
+	u, err := s.deps.Tokens.RotateRefreshToken(c.UserContext(), hashRefresh(req.RefreshToken), next, auth.RefreshReuseGrace)
 	if err != nil {
 		return err
 	}

@@ -368,7 +368,11 @@ func TestAuthRefreshRotationAndReuse(t *testing.T) {
 		`SELECT count(*) FROM refresh_tokens WHERE token_hash = convert_to($1, 'UTF8')`, a2.RefreshToken).Scan(&stored))
 	require.Zero(t, stored)
 
-	// Presenting a spent token revokes the family: the newest token and its access token die too.
+	// Presenting a spent token after REFRESH_REUSE_GRACE (aged here) revokes the family: the
+	// newest token and its access token die too.
+	_, err := db.Pool.Exec(t.Context(), `UPDATE refresh_tokens SET used_at = used_at - interval '1 minute'
+		WHERE user_id = $1 AND used_at IS NOT NULL`, a0.User.ID)
+	require.NoError(t, err)
 	requireProblem(t, e.refresh(a0.RefreshToken), 401, "refresh_token_reused")
 	requireProblem(t, e.refresh(a2.RefreshToken), 401, "invalid_token")
 	requireProblem(t, e.do("GET", "/api/v1/auth/me", nil, bearer(a2.AccessToken)...), 401, "invalid_token")
@@ -396,33 +400,61 @@ func TestAuthRefreshExpired(t *testing.T) {
 	requireProblem(t, e.refresh(a.RefreshToken), 401, "invalid_token")
 }
 
-func TestAuthConcurrentRefreshOnlyOneWins(t *testing.T) {
-	e := newEnv(t)
+// TestAuthConcurrentRefreshSameSuccessor: two tabs (here ten) refreshing the same token at once
+// all stay logged in: within REFRESH_REUSE_GRACE of its rotation the spent token gets the same
+// successor refresh token again. After the grace, presenting it is theft: 401 and the family is
+// revoked, successor included.
+func TestAuthConcurrentRefreshSameSuccessor(t *testing.T) {
+	const grace = time.Second
+	e := newEnv(t, func(_ *api.Config, d *api.Deps) { d.Auth.RefreshReuseGrace = grace })
 	a := e.registerFull(t, "student", uniqueEmail("crf"))
 	body, _ := json.Marshal(map[string]any{"refresh_token": a.RefreshToken})
-	statuses := make([]int, 5)
+	type answer struct {
+		status int
+		out    api.AuthResponse
+	}
+	answers := make([]answer, 10)
 	var wg sync.WaitGroup
-	for i := range statuses {
+	gate := make(chan struct{})
+	for i := range answers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			<-gate
 			res, err := http.Post(e.base+"/api/v1/auth/refresh", "application/json", bytes.NewReader(body))
-			if err == nil {
-				statuses[i] = res.StatusCode
-				res.Body.Close()
+			if err != nil {
+				return
 			}
+			defer res.Body.Close()
+			answers[i].status = res.StatusCode
+			_ = json.NewDecoder(res.Body).Decode(&answers[i].out)
 		}()
 	}
+	close(gate)
 	wg.Wait()
-	ok := 0
-	for _, s := range statuses {
-		if s == 200 {
-			ok++
-		} else {
-			require.Equal(t, 401, s)
-		}
+	for i, an := range answers {
+		require.Equal(t, 200, an.status, "refresh %d", i)
+		require.Equal(t, answers[0].out.RefreshToken, an.out.RefreshToken, "refresh %d: the same successor", i)
+		require.NotEqual(t, a.RefreshToken, an.out.RefreshToken)
+		require.Equal(t, 200, e.do("GET", "/api/v1/auth/me", nil, bearer(an.out.AccessToken)...).Status, "refresh %d", i)
 	}
-	require.Equal(t, 1, ok, "statuses %v", statuses)
+	var family int
+	require.NoError(t, db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM refresh_tokens WHERE user_id = $1`, a.User.ID).Scan(&family))
+	require.Equal(t, 2, family, "one rotation: the first token and one successor")
+	successor := answers[0].out
+
+	// Still within the grace, a late tab gets the same pair too.
+	r := e.refresh(a.RefreshToken)
+	require.Equal(t, 200, r.Status, "%s", r.Body)
+	var late api.AuthResponse
+	r.JSON(t, &late)
+	require.Equal(t, successor.RefreshToken, late.RefreshToken)
+
+	// After the grace, reuse is theft: the family dies, the successor with it.
+	time.Sleep(grace + 200*time.Millisecond)
+	requireProblem(t, e.refresh(a.RefreshToken), 401, "refresh_token_reused")
+	requireProblem(t, e.refresh(successor.RefreshToken), 401, "invalid_token")
+	requireProblem(t, e.do("GET", "/api/v1/auth/me", nil, bearer(successor.AccessToken)...), 401, "invalid_token")
 }
 
 func TestAuthLogoutRevokesSession(t *testing.T) {

@@ -116,15 +116,9 @@ func (s *Server) availabilityRoutes(r fiber.Router) {
 // getWeek is GET /instructors/me/availability/week?start_date=: the Monday–Sunday week holding
 // start_date. A missing or malformed start_date is a malformed query (400).
 func (s *Server) getWeek(c *fiber.Ctx) error {
-	raw := c.Query("start_date")
-	d, err := instainstru.ParseDate(raw)
+	d, err := requiredQueryDate(c, "start_date")
 	if err != nil {
-		msg := "must be a YYYY-MM-DD date"
-		if raw == "" {
-			msg = "is required (YYYY-MM-DD)"
-		}
-		return &instainstru.Error{Code: instainstru.CodeMalformed, Message: "start_date " + msg,
-			Fields: []instainstru.FieldError{{Field: "start_date", Message: msg}}}
+		return err
 	}
 	var v instainstru.Validator
 	checkCalendarDate(&v, "start_date", d)

@@ -179,42 +179,23 @@ func (s *Server) listBookings(c *fiber.Ctx) error {
 		}
 		f.After = &instainstru.BookingPosition{StartsAt: cur.At, ID: cur.ID}
 	}
-	var v instainstru.Validator
-	if st := c.Query("status"); st != "" {
-		switch instainstru.BookingStatus(st) {
-		case instainstru.BookingConfirmed, instainstru.BookingCompleted, instainstru.BookingCancelled, instainstru.BookingNoShow:
-			f.Status = instainstru.BookingStatus(st)
-		default:
-			v.Add("status", "must be confirmed, completed, cancelled or no_show")
-		}
-	}
-	if u := c.Query("upcoming"); u != "" {
-		switch u {
-		case "true":
-			t := true
-			f.Upcoming = &t
-		case "false":
-			t := false
-			f.Upcoming = &t
-		default:
-			v.Add("upcoming", "must be true or false")
-		}
-	}
-	for _, q := range []struct {
-		name string
-		dst  **instainstru.Date
-	}{{"from", &f.From}, {"to", &f.To}} {
-		if raw := c.Query(q.name); raw != "" {
-			d, err := instainstru.ParseDate(raw)
-			if err != nil {
-				v.Add(q.name, "must be a YYYY-MM-DD date")
-				continue
-			}
-			*q.dst = &d
-		}
-	}
-	if err := v.Err(); err != nil {
+	status, err := queryEnum(c, "status", string(instainstru.BookingConfirmed), string(instainstru.BookingCompleted),
+		string(instainstru.BookingCancelled), string(instainstru.BookingNoShow))
+	if err != nil {
 		return err
+	}
+	f.Status = instainstru.BookingStatus(status)
+	if f.Upcoming, err = queryBool(c, "upcoming"); err != nil {
+		return err
+	}
+	if f.From, err = queryDate(c, "from"); err != nil {
+		return err
+	}
+	if f.To, err = queryDate(c, "to"); err != nil {
+		return err
+	}
+	if f.From != nil && f.To != nil && f.From.After(*f.To) {
+		return instainstru.Invalid(instainstru.FieldError{Field: "to", Message: "must not be before from"})
 	}
 	f.Now = s.deps.Now()
 	items, next, err := s.deps.BookingReader.ListBookings(c.UserContext(), f)

@@ -373,6 +373,40 @@ func TestIdempotencyKey(t *testing.T) {
 	require.Equal(t, 201, e.do("POST", "/api/v1/bookings", other, append(bearer(s2.Token), "Idempotency-Key", key)...).Status)
 }
 
+// TestIdempotencyKeyFreeAfterExpiry: keys live 24 h, after which the key is free again: a new
+// request under it books and is remembered under the key, instead of the expired record
+// answering idempotency_key_reused forever.
+func TestIdempotencyKeyFreeAfterExpiry(t *testing.T) {
+	e := newEnv(t)
+	d := dayAhead(7)
+	tc := newTeacher(t, e, 6000, 0, 0, map[instainstru.Date][]instainstru.TimeRange{d: spans("08:00", "20:00")})
+	s := fastUser(t, "student")
+	key := "key-" + persistence.NewID()
+	withKey := append(bearer(s.Token), "Idempotency-Key", key)
+	require.Equal(t, 201, e.do("POST", "/api/v1/bookings", bookBody(tc.Offer, d, "09:00", 60), withKey...).Status)
+
+	// A day passes for the key.
+	_, err := db.Pool.Exec(context.Background(), `UPDATE idempotency_keys SET created_at = now() - interval '25 hours',
+		expires_at = now() - interval '1 hour' WHERE user_id = $1 AND key = $2`, s.ID, key)
+	require.NoError(t, err)
+
+	other := bookBody(tc.Offer, d, "15:00", 60)
+	r := e.do("POST", "/api/v1/bookings", other, withKey...)
+	require.Equal(t, 201, r.Status, "%s", r.Body)
+	require.Empty(t, r.Header.Get("Idempotent-Replayed"))
+	first := r.Map(t)["id"]
+	// The key now remembers the new request for another 24 h: a repeat replays it.
+	r = e.do("POST", "/api/v1/bookings", other, withKey...)
+	require.Equal(t, 201, r.Status, "%s", r.Body)
+	require.Equal(t, "true", r.Header.Get("Idempotent-Replayed"))
+	require.Equal(t, first, r.Map(t)["id"])
+	var live bool
+	require.NoError(t, db.Pool.QueryRow(context.Background(), `SELECT expires_at > now() + interval '23 hours'
+		FROM idempotency_keys WHERE user_id = $1 AND key = $2`, s.ID, key).Scan(&live))
+	require.True(t, live)
+	requireProblem(t, e.do("POST", "/api/v1/bookings", bookBody(tc.Offer, d, "17:00", 60), withKey...), 422, "idempotency_key_reused")
+}
+
 func TestCancelRescheduleCompleteNoShow(t *testing.T) {
 	e := newEnv(t)
 	soon, later := dayAhead(0), dayAhead(3)
@@ -622,12 +656,24 @@ func TestBookingListFiltersAndCursor(t *testing.T) {
 		q    string
 		want int
 	}{
-		{"cursor=not-a-cursor", 400}, {"limit=abc", 400}, {"limit=0", 400}, {"status=pending", 422},
-		{"upcoming=maybe", 422}, {"from=2026-13-01", 422}, {"to=yesterday", 422},
+		// Query syntax that does not parse is 400 malformed_request naming the parameter...
+		{"cursor=not-a-cursor", 400}, {"limit=abc", 400}, {"limit=0", 400}, {"status=pending", 400},
+		{"upcoming=maybe", 400}, {"from=2026-13-01", 400}, {"to=yesterday", 400}, {"from=garbage", 400},
+		{"upcoming=true&status=confirmed&from=nope", 400}, {"upcoming=TRUE", 400},
+		// ...well-formed values that make no sense together are 422.
+		{"from=2026-06-02&to=2026-06-01", 422},
 	} {
 		r := e.do("GET", "/api/v1/bookings?"+bad.q, nil, bearer(s.Token)...)
 		require.Equal(t, bad.want, r.Status, "%s: %s", bad.q, r.Body)
 		require.Equal(t, "application/problem+json", r.Header.Get("Content-Type"), bad.q)
+		m := r.Map(t)
+		if bad.want == 400 {
+			require.Equal(t, "malformed_request", m["code"], bad.q)
+			name := strings.SplitN(bad.q[strings.LastIndex(bad.q, "&")+1:], "=", 2)[0]
+			require.Contains(t, problemFields(t, m), name, "%s: %s", bad.q, r.Body)
+		} else {
+			require.Equal(t, "validation_failed", m["code"], bad.q)
+		}
 	}
 	// limit above 100 is clamped, not refused.
 	require.Equal(t, 200, e.do("GET", "/api/v1/bookings?limit=100000", nil, bearer(s.Token)...).Status)

@@ -155,8 +155,7 @@ func decodeServiceCursor(raw string) (*instainstru.ServiceCursor, error) {
 func queryText(c *fiber.Ctx, name string, max int) (string, error) {
 	v := strings.TrimSpace(c.Query(name))
 	if !instainstru.PrintableText(v) {
-		return "", &instainstru.Error{Code: instainstru.CodeMalformed, Message: name + " contains characters that are not allowed",
-			Fields: []instainstru.FieldError{{Field: name, Message: "must be printable UTF-8 text"}}}
+		return "", malformedQuery(name, "must be printable UTF-8 text")
 	}
 	if utf8.RuneCountInString(v) > max {
 		return "", instainstru.Invalid(instainstru.FieldError{Field: name, Message: "is too long"})

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -97,5 +98,19 @@ func accessLog(log *slog.Logger, stats *requestStats) fiber.Handler {
 			slog.String("request_id", requestID(c)),
 		)
 		return nil
+	}
+}
+
+// requestDeadline gives every request a context that ends after timeout (REQUEST_TIMEOUT) and
+// makes it the request's user context, which every handler and middleware hands down to stores,
+// caches and actors. A database or Redis stall then ends in a context error, answered 503 with
+// Retry-After by the error funnel, and pgx cancels the query in the server, so the connection
+// returns to the pool instead of the pool running dry behind a lock.
+func requestDeadline(timeout time.Duration) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		ctx, cancel := context.WithTimeout(c.UserContext(), timeout)
+		defer cancel()
+		c.SetUserContext(ctx)
+		return c.Next()
 	}
 }

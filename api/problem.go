@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -110,6 +111,10 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		case errors.As(err, &de):
 		case errors.As(err, &fe):
 			de = fromFiberError(fe)
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+			// The request's deadline (REQUEST_TIMEOUT) ran out in something that does not speak
+			// domain errors: a dependency stalled, which is 503 with Retry-After, not a 500.
+			de = &instainstru.Error{Code: instainstru.CodeUnavailable, Message: "the service did not answer in time: retry shortly", Cause: err}
 		default:
 			de = instainstru.Internal(err)
 		}

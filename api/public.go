@@ -131,20 +131,6 @@ func errInstructorNotFound() error {
 	return &instainstru.Error{Code: instainstru.CodeNotFound, Message: "instructor not found"}
 }
 
-// queryDate reads an optional YYYY-MM-DD query parameter; malformed is 400 naming it.
-func queryDate(c *fiber.Ctx, name string) (*instainstru.Date, error) {
-	raw := c.Query(name)
-	if raw == "" {
-		return nil, nil
-	}
-	d, err := instainstru.ParseDate(raw)
-	if err != nil {
-		return nil, &instainstru.Error{Code: instainstru.CodeMalformed, Message: name + " must be a YYYY-MM-DD date",
-			Fields: []instainstru.FieldError{{Field: name, Message: "must be a YYYY-MM-DD date"}}}
-	}
-	return &d, nil
-}
-
 // queryDuration reads the optional duration_minutes: 400 when not an integer, 422 off the grid.
 func queryDuration(c *fiber.Ctx) (*int, error) {
 	n, err := queryInt(c, "duration_minutes")

@@ -250,7 +250,7 @@ func (rl *rateLimiter) perIP(scope string, limit int) fiber.Handler {
 		limit = rl.cfg.GeneralPerWindow
 	}
 	return func(c *fiber.Ctx) error {
-		if err := rl.allow(c.UserContext(), scope+":ip:"+rl.clientIP(c), limit, scope != generalScope); err != nil {
+		if err := rl.allow(c.UserContext(), scope+":ip:"+rl.clientKey(c), limit, scope != generalScope); err != nil {
 			return err
 		}
 		return c.Next()
@@ -263,6 +263,22 @@ func (rl *rateLimiter) perEmail(ctx context.Context, scope, email string) error 
 	h := sha256.Sum256([]byte(email))
 	return rl.allow(ctx, scope+":email:"+hex.EncodeToString(h[:16]), rl.cfg.AuthPerWindow, true)
 }
+
+// clientKey is whom a per-IP budget belongs to: the client's IPv4 address, or the /64 prefix of
+// its IPv6 address. An IPv6 subscriber is routinely handed a whole /64 (and privacy addresses
+// rotate inside it), so counting per address would give one client 2^64 budgets. IPv4-mapped
+// addresses were unmapped by clientIP and count as the IPv4 client.
+func (rl *rateLimiter) clientKey(c *fiber.Ctx) string {
+	ip := rl.clientIP(c)
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() {
+		return ip
+	}
+	return netip.PrefixFrom(a.WithZone(""), ipv6ClientBits).Masked().String()
+}
+
+// ipv6ClientBits is the IPv6 prefix length one client is assumed to hold.
+const ipv6ClientBits = 64
 
 // clientIP is the connection peer, unless the peer is a trusted proxy: then it is the rightmost
 // X-Forwarded-For entry that is not itself a trusted proxy. Entries left of that were written by

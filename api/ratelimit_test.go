@@ -137,6 +137,29 @@ func TestRateLimitSpoofedForwardedForDoesNotEvade(t *testing.T) {
 	})
 }
 
+// TestRateLimitIPv6PerSlash64: an IPv6 client usually holds a whole /64, so one budget covers
+// the prefix: addresses of one /64 share it, another /64 has its own. IPv4 stays per address, and
+// an IPv4-mapped IPv6 address is the IPv4 client it maps.
+func TestRateLimitIPv6PerSlash64(t *testing.T) {
+	e := newEnv(t, authWithLimits(300, 3), authWithProxies("127.0.0.0/8"))
+	login := func(client string) *resp {
+		return authLogin(e, uniqueEmail("v6"), "x-password", "X-Forwarded-For", client)
+	}
+	for _, client := range []string{"2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff:ffff:ffff:ffff"} {
+		requireProblem(t, login(client), 401, "invalid_credentials")
+	}
+	requireRateLimited(t, login("2001:db8:1:2:abcd::7"))
+	// The neighbouring /64 is another client.
+	requireProblem(t, login("2001:db8:1:3::1"), 401, "invalid_credentials")
+
+	// IPv4: per address, and the mapped form is the same client.
+	requireProblem(t, login("192.0.2.9"), 401, "invalid_credentials")
+	requireProblem(t, login("::ffff:192.0.2.9"), 401, "invalid_credentials")
+	requireProblem(t, login("192.0.2.9"), 401, "invalid_credentials")
+	requireRateLimited(t, login("::ffff:192.0.2.9"))
+	requireProblem(t, login("192.0.2.10"), 401, "invalid_credentials")
+}
+
 func TestRateLimitGeneral(t *testing.T) {
 	e := newEnv(t, authWithLimits(5, 10))
 	for i := 1; i <= 5; i++ {

@@ -65,6 +65,19 @@ const (
 	maxLimit     = 100
 )
 
+// Query parameters. Every known parameter is parsed by one of the helpers below, and every one
+// that does not parse (a date that is no date, a boolean that is neither true nor false, a
+// number that is not one, a value outside its enumeration, a cursor we did not issue) is the
+// same 400 malformed_request naming the parameter (API.md: bad query syntax is 400). Values that
+// parse but make no sense (a window too long, an end before its start) are left to the
+// handler's validation: 422. Absent parameters are nil (or the default); unknown ones are ignored.
+
+// malformedQuery is the error of a query parameter that does not parse.
+func malformedQuery(name, message string) *instainstru.Error {
+	return &instainstru.Error{Code: instainstru.CodeMalformed, Message: name + " " + message,
+		Fields: []instainstru.FieldError{{Field: name, Message: message}}}
+}
+
 // queryLimit reads ?limit= with the API's default and clamp. A non-number or a value below 1 is 400.
 func queryLimit(c *fiber.Ctx, def int) (int, error) {
 	raw := c.Query("limit")
@@ -73,8 +86,7 @@ func queryLimit(c *fiber.Ctx, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil || n < 1 {
-		return 0, &instainstru.Error{Code: instainstru.CodeMalformed, Message: "limit must be a positive integer",
-			Fields: []instainstru.FieldError{{Field: "limit", Message: "must be a positive integer"}}}
+		return 0, malformedQuery("limit", "must be a positive integer")
 	}
 	if n > maxLimit {
 		n = maxLimit
@@ -82,7 +94,7 @@ func queryLimit(c *fiber.Ctx, def int) (int, error) {
 	return n, nil
 }
 
-// queryInt reads an optional integer query parameter; absent is nil, malformed is 400.
+// queryInt reads an optional integer query parameter.
 func queryInt(c *fiber.Ctx, name string) (*int, error) {
 	raw := c.Query(name)
 	if raw == "" {
@@ -90,10 +102,63 @@ func queryInt(c *fiber.Ctx, name string) (*int, error) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil {
-		return nil, &instainstru.Error{Code: instainstru.CodeMalformed, Message: name + " must be an integer",
-			Fields: []instainstru.FieldError{{Field: name, Message: "must be an integer"}}}
+		return nil, malformedQuery(name, "must be an integer")
 	}
 	return &n, nil
+}
+
+// queryDate reads an optional YYYY-MM-DD query parameter.
+func queryDate(c *fiber.Ctx, name string) (*instainstru.Date, error) {
+	raw := c.Query(name)
+	if raw == "" {
+		return nil, nil
+	}
+	d, err := instainstru.ParseDate(raw)
+	if err != nil {
+		return nil, malformedQuery(name, "must be a YYYY-MM-DD date")
+	}
+	return &d, nil
+}
+
+// requiredQueryDate reads a YYYY-MM-DD query parameter that must be present.
+func requiredQueryDate(c *fiber.Ctx, name string) (instainstru.Date, error) {
+	d, err := queryDate(c, name)
+	if err != nil {
+		return instainstru.Date{}, err
+	}
+	if d == nil {
+		return instainstru.Date{}, malformedQuery(name, "is required (YYYY-MM-DD)")
+	}
+	return *d, nil
+}
+
+// queryBool reads an optional boolean query parameter: exactly "true" or "false".
+func queryBool(c *fiber.Ctx, name string) (*bool, error) {
+	switch c.Query(name) {
+	case "":
+		return nil, nil
+	case "true":
+		b := true
+		return &b, nil
+	case "false":
+		b := false
+		return &b, nil
+	}
+	return nil, malformedQuery(name, "must be true or false")
+}
+
+// queryEnum reads an optional query parameter that must be one of allowed ("" when absent).
+func queryEnum(c *fiber.Ctx, name string, allowed ...string) (string, error) {
+	raw := c.Query(name)
+	if raw == "" {
+		return "", nil
+	}
+	for _, a := range allowed {
+		if raw == a {
+			return raw, nil
+		}
+	}
+	return "", malformedQuery(name, "must be one of "+strings.Join(allowed, ", "))
 }
 
 // Page is the API's list envelope.
@@ -137,6 +202,5 @@ func decodeCursor(raw string, v any) error {
 }
 
 func errBadCursor() error {
-	return &instainstru.Error{Code: instainstru.CodeMalformed, Message: "cursor is not a cursor this API issued",
-		Fields: []instainstru.FieldError{{Field: "cursor", Message: "is malformed"}}}
+	return malformedQuery("cursor", "is not a cursor this API issued")
 }

@@ -26,19 +26,27 @@ type Config struct {
 	ReadTimeout    time.Duration
 	WriteTimeout   time.Duration
 	IdleTimeout    time.Duration
+	// RequestTimeout (REQUEST_TIMEOUT) is every request's deadline: it becomes the context the
+	// handlers hand to stores, caches and actors, so a stalled database or Redis ends the request
+	// in 503 with Retry-After (and pgx cancels the query) instead of holding a connection forever.
+	RequestTimeout time.Duration
 	// RateLimit bounds request rates per client IP (and per email on login and register).
 	RateLimit RateLimitConfig
 }
 
+// DefaultRequestTimeout is REQUEST_TIMEOUT's default.
+const DefaultRequestTimeout = 10 * time.Second
+
 // DefaultConfig is the development configuration.
 func DefaultConfig() Config {
 	return Config{
-		CORSOrigins:  []string{"http://localhost:3000", "http://127.0.0.1:3000"},
-		BodyLimit:    1 << 20,
-		ReadTimeout:  10 * time.Second,
-		WriteTimeout: 15 * time.Second,
-		IdleTimeout:  60 * time.Second,
-		RateLimit:    DefaultRateLimitConfig(),
+		CORSOrigins:    []string{"http://localhost:3000", "http://127.0.0.1:3000"},
+		BodyLimit:      1 << 20,
+		ReadTimeout:    10 * time.Second,
+		WriteTimeout:   15 * time.Second,
+		IdleTimeout:    60 * time.Second,
+		RequestTimeout: DefaultRequestTimeout,
+		RateLimit:      DefaultRateLimitConfig(),
 	}
 }
 
@@ -113,6 +121,9 @@ func New(cfg Config, deps Deps) *Server {
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = 1 << 20
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
 	fcfg := fiber.Config{
 		// Request strings are handed to actors and caches that outlive the handler: Immutable
 		// makes Fiber copy them instead of reusing its buffers under them.
@@ -145,6 +156,8 @@ func (s *Server) routes() {
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		s.log.Error("panic in handler", "request_id", requestID(c), "panic", e)
 	}}))
+	// Before anything that may wait (rate-limit store, session check, handlers).
+	app.Use(requestDeadline(s.cfg.RequestTimeout))
 	app.Use(cors.New(cors.Config{
 		AllowOrigins:  joinOrigins(s.cfg.CORSOrigins),
 		AllowMethods:  "GET,POST,PUT,PATCH,DELETE,OPTIONS",

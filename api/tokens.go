@@ -2,6 +2,7 @@ package api
 
 import (
 	"cmp"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -23,6 +24,10 @@ type AuthConfig struct {
 	Audience   string
 	AccessTTL  time.Duration
 	RefreshTTL time.Duration
+	// RefreshReuseGrace (REFRESH_REUSE_GRACE) is how long after its rotation a spent refresh token
+	// still gets its successor again instead of revoking the family: two tabs refreshing at once
+	// both stay logged in.
+	RefreshReuseGrace time.Duration
 }
 
 // Token defaults of DESIGN.md, used for zero fields.
@@ -31,6 +36,8 @@ const (
 	defaultAudience   = "instainstru-api"
 	defaultAccessTTL  = 15 * time.Minute
 	defaultRefreshTTL = 720 * time.Hour
+	// DefaultRefreshReuseGrace is REFRESH_REUSE_GRACE's default.
+	DefaultRefreshReuseGrace = 10 * time.Second
 	// tokenTypeAccess is the `typ` claim of access tokens: any other kind of token presented as
 	// a bearer credential is refused.
 	tokenTypeAccess = "access"
@@ -45,6 +52,7 @@ func (a AuthConfig) withDefaults() AuthConfig {
 	a.Audience = cmp.Or(a.Audience, defaultAudience)
 	a.AccessTTL = cmp.Or(max(a.AccessTTL, 0), defaultAccessTTL)
 	a.RefreshTTL = cmp.Or(max(a.RefreshTTL, 0), defaultRefreshTTL)
+	a.RefreshReuseGrace = cmp.Or(max(a.RefreshReuseGrace, 0), DefaultRefreshReuseGrace)
 	return a
 }
 
@@ -120,6 +128,20 @@ func newRefreshSecret() (token string, hash []byte, err error) {
 	}
 	token = base64.RawURLEncoding.EncodeToString(b[:])
 	return token, hashRefresh(token), nil
+}
+
+// successorRefreshSecret is the refresh token that replaces token when it is rotated:
+// HMAC-SHA256 of it under the JWT secret (with a label, so the MAC is never an access token's
+// signature input), base64url like every refresh token. Deterministic, so a spent token presented
+// again within the reuse grace names the same successor, which the store finds by its hash
+// (the database only ever holds hashes, so it could not hand the secret back); unpredictable
+// without the server's secret, so it is as good as a random token to anyone else.
+func (a AuthConfig) successorRefreshSecret(token string) (string, []byte) {
+	m := hmac.New(sha256.New, a.JWTSecret)
+	m.Write([]byte("instainstru refresh successor\x00"))
+	m.Write([]byte(token))
+	next := base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return next, hashRefresh(next)
 }
 
 // hashRefresh is the lookup key of a refresh token. A plain SHA-256 suffices: the token carries

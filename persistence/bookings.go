@@ -163,8 +163,46 @@ func (s *Store) InsertBooking(ctx context.Context, b *instainstru.Booking, idem 
 	return version, nil
 }
 
-const insertIdempotencySQL = `INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response, expires_at)
-	VALUES ($1, $2, $3, 201, $4, now() + make_interval(secs => $5))`
+// insertIdempotencySQL records the key's answer. An expired record of the same (user, key) is
+// deleted first, in the same statement, so a key is free again once it expired; a live record makes
+// the INSERT fail on idempotency_keys_pkey (idempotency_key_reused). It must fail, not just insert
+// nothing (as ON CONFLICT DO UPDATE ... WHERE expired would): the statement runs in InsertBooking's
+// pipelined batch, and only an error rolls the booking back with it. Reading count(*) from the
+// DELETE makes it complete before the row is inserted (an unreferenced data-modifying CTE would run
+// after the main statement); the unique check then ignores the row this transaction deleted. Two
+// writers racing for one expired key: the second's DELETE waits for the first, finds nothing, and
+// its INSERT meets the first's new row.
+const insertIdempotencySQL = `
+	WITH expired AS (
+		DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND expires_at <= now() RETURNING 1
+	)
+	INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response, expires_at)
+	SELECT $1, $2, $3, 201, $4, now() + make_interval(secs => $5)
+	FROM (SELECT count(*) FROM expired) AS freed`
+
+// PurgeExpiredIdempotencyKeys deletes the Idempotency-Key records that expired at or before
+// before, returning how many went (a periodic job calls it; an expired record is already ignored
+// by lookups and replaced on reuse, so this only reclaims space). It deletes in chunks of
+// purgeChunk rows by the expiry index, so a large backlog never holds one long transaction.
+func (s *Store) PurgeExpiredIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	const q = `
+		DELETE FROM idempotency_keys WHERE expires_at <= $1 AND (user_id, key) IN (
+			SELECT user_id, key FROM idempotency_keys WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)`
+	var total int64
+	for {
+		tag, err := s.pool.Exec(ctx, q, before, purgeChunk)
+		if err != nil {
+			return total, translate(err, "idempotency keys")
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < purgeChunk {
+			return total, nil
+		}
+	}
+}
+
+// purgeChunk is how many expired records one DELETE of PurgeExpiredIdempotencyKeys removes.
+const purgeChunk = 5000
 
 // RescheduleBooking cancels old (reason "rescheduled") and inserts its replacement in one
 // transaction fenced at calendar version expected (with the same activity checks as a new
@@ -287,6 +325,29 @@ func (s *Store) BookingByID(ctx context.Context, id string) (*instainstru.Bookin
 // starts_at order (ascending for upcoming lists and by default; descending for past ones), keyset
 // paged by (starts_at, id).
 func (s *Store) ListBookings(ctx context.Context, f instainstru.BookingFilter) ([]instainstru.Booking, *instainstru.BookingPosition, error) {
+	q, args, limit := listBookingsQuery(f)
+	rows, _ := s.pool.Query(ctx, q, args...)
+	out, err := collect(rows, "bookings", func(row pgx.CollectableRow) (instainstru.Booking, error) {
+		b, err := scanBooking(row)
+		if err != nil {
+			return instainstru.Booking{}, err
+		}
+		return *b, nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(out) <= limit {
+		return out, nil, nil
+	}
+	out = out[:limit]
+	last := out[len(out)-1]
+	return out, &instainstru.BookingPosition{StartsAt: last.StartsAt, ID: last.ID}, nil
+}
+
+// listBookingsQuery builds ListBookings' SQL and arguments for f (one row more than the page,
+// to tell whether another page follows) and returns the page size.
+func listBookingsQuery(f instainstru.BookingFilter) (string, []any, int) {
 	var where []string
 	args := []any{f.UserID}
 	if f.Role == instainstru.RoleInstructor {
@@ -302,11 +363,16 @@ func (s *Store) ListBookings(ctx context.Context, f instainstru.BookingFilter) (
 		add("b.status = ?", string(f.Status))
 	}
 	desc := false
+	// "Upcoming" is about ends_at (a lesson in progress is still upcoming), but no index leads with
+	// ends_at: a lesson lasts at most MaxDuration, so a bound on starts_at that implies nothing new
+	// lets the (party, starts_at) index range-scan the few recent rows instead of the whole history.
 	if f.Upcoming != nil {
 		if *f.Upcoming {
 			add("b.ends_at > ?", f.Now)
+			add("b.starts_at > ?", f.Now.Add(-instainstru.MaxDuration*time.Minute))
 		} else {
 			add("b.ends_at <= ?", f.Now)
+			add("b.starts_at < ?", f.Now) // implied by ends_at <= now: skips the future part of the index
 			desc = true
 		}
 	}
@@ -334,23 +400,7 @@ func (s *Store) ListBookings(ctx context.Context, f instainstru.BookingFilter) (
 	}
 	q := `SELECT ` + bookingColumns + bookingFrom + `WHERE ` + strings.Join(where, " AND ") +
 		` ORDER BY ` + order + fmt.Sprintf(` LIMIT %d`, limit+1)
-	rows, _ := s.pool.Query(ctx, q, args...)
-	out, err := collect(rows, "bookings", func(row pgx.CollectableRow) (instainstru.Booking, error) {
-		b, err := scanBooking(row)
-		if err != nil {
-			return instainstru.Booking{}, err
-		}
-		return *b, nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(out) <= limit {
-		return out, nil, nil
-	}
-	out = out[:limit]
-	last := out[len(out)-1]
-	return out, &instainstru.BookingPosition{StartsAt: last.StartsAt, ID: last.ID}, nil
+	return q, args, limit
 }
 
 // BookingInstructor returns the instructor of a booking, to route a write to that instructor's actor.

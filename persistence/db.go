@@ -174,12 +174,16 @@ func translate(err error, what string) error {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return &instainstru.Error{Code: instainstru.CodeNotFound, Message: what + " not found"}
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || pgconn.Timeout(err) {
 		return &instainstru.Error{Code: instainstru.CodeUnavailable, Message: "the database did not answer in time", Cause: err}
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
+		case "57014", "55P03":
+			// query_canceled (pgx cancels a query whose context ended: the request deadline) and
+			// lock_not_available (a lock_timeout): a dependency stall, not a bug.
+			return &instainstru.Error{Code: instainstru.CodeUnavailable, Message: "the database did not answer in time", RetryAfter: time.Second, Cause: err}
 		case "23505", "23P01":
 			return &instainstru.Error{Code: instainstru.CodeConflict, Message: what + " conflicts with an existing one", Cause: err}
 		case "23514", "23503", "22P02", "22007", "22008", "22003", "22021", "22001":
@@ -190,8 +194,8 @@ func translate(err error, what string) error {
 			return &instainstru.Error{Code: instainstru.CodeForbidden, Message: "your account is not active", Cause: err}
 		case sqlInstructorUnavailable:
 			return &instainstru.Error{Code: instainstru.CodeInstructorUnavailable, Message: "this instructor or service is not taking bookings", Cause: err}
-		case "40P01", "40001", "55P03", "57014":
-			// Deadlock, serialization failure, lock timeout, statement timeout: nothing committed.
+		case "40P01", "40001":
+			// Deadlock, serialization failure: nothing committed.
 			return &instainstru.Error{Code: instainstru.CodeUnavailable, Message: "the database was busy; retry", RetryAfter: time.Second, Cause: err}
 		}
 	}

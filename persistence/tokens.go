@@ -28,20 +28,28 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *instainstru.RefreshTo
 }
 
 // RotateRefreshToken spends the token with oldHash and stores next in its family, in one
-// transaction holding the old token's row lock, so two concurrent uses of one token are ordered:
-// the first rotates, the second finds it spent. A spent token is taken as a sign of theft (the
-// legitimate client and an attacker both hold it): the whole family is revoked and committed
-// before CodeTokenReused is returned. Unknown, expired and revoked tokens, tokens of a revoked
-// family and of a deactivated account are all CodeInvalidToken.
-func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next *instainstru.RefreshToken) (*instainstru.User, error) {
+// transaction holding the old token's row lock, so concurrent uses of one token are ordered: the
+// first rotates, the others find it spent. A token spent less than reuseGrace ago is presented
+// again when two tabs refresh at once: if next is its successor (next.Hash names a live token of
+// the family; the caller derives the successor's secret from the spent one's, so nothing else can
+// produce that hash), the answer is that successor again and nothing is written. Any other spent
+// token is taken as a sign of theft (the legitimate client and an attacker both hold it): the
+// whole family is revoked and committed before CodeTokenReused is returned. Unknown, expired and
+// revoked tokens, tokens of a revoked family and of a deactivated account are all
+// CodeInvalidToken.
+func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next *instainstru.RefreshToken, reuseGrace time.Duration) (*instainstru.User, error) {
 	const lock = `
-		SELECT rt.id, rt.family_id, rt.used_at IS NOT NULL, rt.revoked_at IS NOT NULL, rt.expires_at <= now(),
+		SELECT rt.id, rt.family_id, rt.used_at IS NOT NULL, rt.used_at > now() - make_interval(secs => $2),
+		       rt.revoked_at IS NOT NULL, rt.expires_at <= now(),
 		       EXISTS (SELECT 1 FROM refresh_tokens f WHERE f.family_id = rt.family_id AND f.revoked_at IS NOT NULL),
 		       u.id, u.email, u.password_hash, u.full_name, u.role, u.account_status, u.timezone, u.created_at, u.updated_at
 		FROM refresh_tokens rt
 		JOIN users u ON u.id = rt.user_id
 		WHERE rt.token_hash = $1
 		FOR UPDATE OF rt`
+	const successor = `
+		SELECT id, expires_at FROM refresh_tokens
+		WHERE token_hash = $1 AND family_id = $2 AND revoked_at IS NULL AND expires_at > now()`
 	const revokeFamily = `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`
 	const spend = `UPDATE refresh_tokens SET used_at = now() WHERE id = $1`
 	const insert = `
@@ -52,9 +60,10 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next *in
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var id, family, role, status string
 		var used, revoked, expired, familyRevoked bool
-		err := tx.QueryRow(ctx, lock, oldHash).Scan(&id, &family, &used, &revoked, &expired, &familyRevoked,
-			&user.ID, &user.Email, &user.PasswordHash, &user.FullName, &role, &status, &user.Timezone,
-			&user.CreatedAt, &user.UpdatedAt)
+		var inGrace *bool // NULL while unused
+		err := tx.QueryRow(ctx, lock, oldHash, reuseGrace.Seconds()).Scan(&id, &family, &used, &inGrace, &revoked,
+			&expired, &familyRevoked, &user.ID, &user.Email, &user.PasswordHash, &user.FullName, &role, &status,
+			&user.Timezone, &user.CreatedAt, &user.UpdatedAt)
 		if err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return errRefreshInvalid
@@ -62,12 +71,26 @@ func (s *Store) RotateRefreshToken(ctx context.Context, oldHash []byte, next *in
 			return err
 		}
 		user.Role, user.AccountStatus = instainstru.Role(role), instainstru.AccountStatus(status)
+		live := !revoked && !familyRevoked && user.AccountStatus != instainstru.StatusDeactivated
+		if used && inGrace != nil && *inGrace && live {
+			var sid string
+			var exp time.Time
+			err := tx.QueryRow(ctx, successor, next.Hash, family).Scan(&sid, &exp)
+			if err == nil {
+				next.ID, next.UserID, next.FamilyID, next.ExpiresAt = sid, user.ID, family, exp
+				return nil
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			// Not its successor (or the successor is gone): reuse, as after the grace.
+		}
 		if used {
 			reused = true
 			_, err := tx.Exec(ctx, revokeFamily, family)
 			return err
 		}
-		if revoked || familyRevoked || expired || user.AccountStatus == instainstru.StatusDeactivated {
+		if !live || expired {
 			return errRefreshInvalid
 		}
 		if _, err := tx.Exec(ctx, spend, id); err != nil {

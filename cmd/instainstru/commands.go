@@ -118,6 +118,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	acfg.Production = cfg.Production()
 	acfg.CORSOrigins = cfg.CORSOrigins
 	acfg.TrustedProxies = cfg.TrustedProxies
+	acfg.RequestTimeout = cfg.RequestTimeout
 	acfg.RateLimit.Window = time.Minute
 	acfg.RateLimit.GeneralPerWindow, acfg.RateLimit.AuthPerWindow = cfg.RateLimitGeneral, cfg.RateLimitAuth
 	if mode == modeBench {
@@ -137,7 +138,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		Tokens:          store,
 		Accounts:        cached.Accounts,
 		Auth: api.AuthConfig{JWTSecret: []byte(cfg.JWTSecret), AccessTTL: cfg.AccessTokenTTL,
-			RefreshTTL: cfg.RefreshTokenTTL},
+			RefreshTTL: cfg.RefreshTokenTTL, RefreshReuseGrace: cfg.RefreshReuseGrace},
 		RateLimits:    limits,
 		Bookings:      dir,
 		BookingReader: store,

@@ -47,6 +47,11 @@ type Config struct {
 	AvailabilityHorizonDays       int
 	LogLevel                      string
 	LogFormat                     string
+
+	// RequestTimeout is every HTTP request's deadline, down to the database and Redis.
+	RequestTimeout time.Duration
+	// RefreshReuseGrace is how long a spent refresh token still gets its successor again.
+	RefreshReuseGrace time.Duration
 }
 
 // Production reports whether APP_ENV is production.
@@ -155,6 +160,9 @@ func loadConfig(get func(string) string) (*Config, error) {
 		ActorAskTimeout:               r.dur("ACTOR_ASK_TIMEOUT", 5*time.Second),
 		AvailabilityHorizonDays:       r.int("AVAILABILITY_HORIZON_DAYS", 365),
 		LogLevel:                      r.str("LOG_LEVEL", "info"),
+
+		RequestTimeout:    r.dur("REQUEST_TIMEOUT", 10*time.Second),
+		RefreshReuseGrace: r.dur("REFRESH_REUSE_GRACE", 10*time.Second),
 	}
 	defFormat := "text"
 	if c.Production() {

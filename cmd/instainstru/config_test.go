@@ -25,6 +25,12 @@ func TestConfigDefaults(t *testing.T) {
 	require.Equal(t, "text", c.LogFormat)
 	require.Equal(t, 300, c.RateLimitGeneral)
 	require.Equal(t, 10, c.RateLimitAuth)
+	require.Equal(t, 10*time.Second, c.RequestTimeout)
+	require.Equal(t, 10*time.Second, c.RefreshReuseGrace)
+	c, err = loadConfig(envOf(map[string]string{"REQUEST_TIMEOUT": "3s", "REFRESH_REUSE_GRACE": "30s"}))
+	require.NoError(t, err)
+	require.Equal(t, 3*time.Second, c.RequestTimeout)
+	require.Equal(t, 30*time.Second, c.RefreshReuseGrace)
 }
 
 func TestConfigProductionRefusesDefaultSecrets(t *testing.T) {
@@ -46,6 +52,8 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		"LOG_FORMAT":                       "xml",
 		"DATABASE_MAX_CONNS":               "many",
 		"RATE_LIMIT_AUTH_PER_MINUTE":       "0",
+		"REQUEST_TIMEOUT":                  "0s",
+		"REFRESH_REUSE_GRACE":              "a while",
 	} {
 		_, err := loadConfig(envOf(map[string]string{k: v}))
 		require.ErrorContains(t, err, k, "%s=%s", k, v)

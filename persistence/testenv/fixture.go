@@ -17,7 +17,7 @@ type Fixture struct {
 // NewFixture seeds the catalog (idempotent) and inserts a fresh Fixture: Instructor has a 15-minute
 // buffer and an in-person offer of 30 or 60 minutes, Instructor2 no buffer and an online 60-minute
 // offer, both at 6000 cents an hour.
-func (d *DB) NewFixture(t *testing.T) Fixture {
+func (d *DB) NewFixture(t testing.TB) Fixture {
 	t.Helper()
 	ctx := context.Background()
 	_, _, err := d.Store.SeedCatalog(ctx)
@@ -42,7 +42,7 @@ func (d *DB) NewFixture(t *testing.T) Fixture {
 }
 
 // MustExec runs one statement and fails the test when it errs.
-func (d *DB) MustExec(t *testing.T, q string, args ...any) {
+func (d *DB) MustExec(t testing.TB, q string, args ...any) {
 	t.Helper()
 	if _, err := d.Pool.Exec(context.Background(), q, args...); err != nil {
 		t.Fatalf("exec %q: %v", q, err)
