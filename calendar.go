@@ -262,7 +262,9 @@ func CheckBooking(bc *BookingContext, req *BookLessonRequest, cal *Calendar, now
 
 // CheckReschedule applies the rules to moving old to date at start (duration 0 keeps the old
 // duration) by userID: the booking's state, the offer's duration and location, the parties, the
-// wall clock and the calendar (which must not hold old itself). It returns the new lesson.
+// wall clock and the calendar (which must not hold old itself). The offer is read as it is now:
+// its durations and location types may have changed since old was booked. It returns the new
+// lesson.
 func CheckReschedule(old *Booking, bc *BookingContext, cal *Calendar, date Date, start Minute, duration int, now time.Time, horizonDays int) (Lesson, error) {
 	if err := old.CheckChange("rescheduled", now); err != nil {
 		return Lesson{}, err
@@ -270,6 +272,9 @@ func CheckReschedule(old *Booking, bc *BookingContext, cal *Calendar, date Date,
 	if duration == 0 {
 		duration = old.DurationMinutes
 	} else if err := CheckDuration(&bc.Offer, duration); err != nil {
+		return Lesson{}, err
+	}
+	if err := CheckLocation(&bc.Offer, old.LocationType); err != nil {
 		return Lesson{}, err
 	}
 	if err := CheckParties(bc, old.Student.ID); err != nil {

@@ -431,3 +431,19 @@ func asyncDo(e *env, method, path string, body any, headers ...string) <-chan *r
 	}()
 	return done
 }
+
+// Defect 12 (part): reschedule did not re-check the offer's location types.
+func TestRescheduleRechecksLocation(t *testing.T) {
+	e := newEnv(t)
+	d := dayAhead(4)
+	tc := newTeacher(t, e, 6000, 0, 0, map[instainstru.Date][]instainstru.TimeRange{d: spans("09:00", "17:00")})
+	s := fastUser(t, "student")
+	r := e.book(s, tc, d, "10:00", 60) // online
+	require.Equal(t, 201, r.Status, "%s", r.Body)
+	id := r.Map(t)["id"].(string)
+	r = e.do("PATCH", "/api/v1/instructors/me/services/"+tc.Offer, map[string]any{"location_types": []string{"in_person"}}, bearer(tc.Token)...)
+	require.Equal(t, 200, r.Status, "%s", r.Body)
+	p := requireProblem(t, e.do("POST", "/api/v1/bookings/"+id+"/reschedule", map[string]any{"date": d.String(), "start_time": "14:00"},
+		bearer(s.Token)...), 422, "validation_failed")
+	require.Equal(t, []string{"location_type"}, problemFields(t, p))
+}
