@@ -9,16 +9,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/instainstru/instainstru"
@@ -402,34 +405,41 @@ func TestAvailabilityHorizon(t *testing.T) {
 	require.Equal(t, 200, e.do("PUT", weekPath, putWeekBody(weekOf(today.AddDays(360)), map[int]ranges{}), bearer(tc.Token)...).Status)
 }
 
-// asyncDo sends a JSON request from another goroutine (which may not fail the test) and delivers
-// the answer, or a Status of -1 with the transport error as Body.
+// asyncDo sends a JSON request from another goroutine and delivers the answer (see rawDo).
 func asyncDo(e *env, method, path string, body any, headers ...string) <-chan *resp {
 	done := make(chan *resp, 1)
-	raw, err := json.Marshal(body)
-	if err != nil {
-		panic(err)
-	}
-	go func() {
-		req, err := http.NewRequest(method, e.base+path, bytes.NewReader(raw))
-		if err != nil {
-			done <- &resp{Status: -1, Body: []byte(err.Error())}
-			return
-		}
-		req.Header.Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(headers); i += 2 {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-		res, err := e.http.Do(req)
-		if err != nil {
-			done <- &resp{Status: -1, Body: []byte(err.Error())}
-			return
-		}
-		defer res.Body.Close()
-		data, _ := io.ReadAll(res.Body)
-		done <- &resp{Status: res.StatusCode, Header: res.Header, Body: data}
-	}()
+	go func() { done <- rawDo(e, method, path, body, headers...) }()
 	return done
+}
+
+// rawDo sends a JSON request (nil body: none) without failing the test, so any goroutine may use
+// it; a transport error is a Status of -1 with the error as Body.
+func rawDo(e *env, method, path string, body any, headers ...string) *resp {
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return &resp{Status: -1, Body: []byte(err.Error())}
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, e.base+path, rd)
+	if err != nil {
+		return &resp{Status: -1, Body: []byte(err.Error())}
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := e.http.Do(req)
+	if err != nil {
+		return &resp{Status: -1, Body: []byte(err.Error())}
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return &resp{Status: res.StatusCode, Header: res.Header, Body: data}
 }
 
 // Defect 12 (part): reschedule did not re-check the offer's location types.
@@ -446,4 +456,181 @@ func TestRescheduleRechecksLocation(t *testing.T) {
 	p := requireProblem(t, e.do("POST", "/api/v1/bookings/"+id+"/reschedule", map[string]any{"date": d.String(), "start_time": "14:00"},
 		bearer(s.Token)...), 422, "validation_failed")
 	require.Equal(t, []string{"location_type"}, problemFields(t, p))
+}
+
+// stormOracle installs, for the test's duration, a trigger that records every confirmed booking
+// that was committed outside its instructor's availability, on a blackout date, beyond the
+// horizon, or while the instructor or the student was not active. A booking's transaction holds
+// the instructor's calendar lock (the fence) and share-locks both users, so what the trigger reads
+// is what the booking was decided against.
+func stormOracle(t *testing.T) {
+	ctx := t.Context()
+	for _, q := range []string{
+		`CREATE TABLE IF NOT EXISTS storm_violations (booking_id uuid, why text)`,
+		`TRUNCATE storm_violations`,
+		`CREATE OR REPLACE FUNCTION storm_check() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN
+			IF NOT EXISTS (SELECT 1 FROM availability_slots a WHERE a.instructor_id = NEW.instructor_id
+			               AND a.slot_date = NEW.booking_date AND a.start_time <= NEW.start_time
+			               AND (a.end_time >= NEW.end_time OR a.end_time = '24:00'::time)) THEN
+				INSERT INTO storm_violations VALUES (NEW.id, 'outside availability');
+			END IF;
+			IF EXISTS (SELECT 1 FROM blackout_dates b WHERE b.instructor_id = NEW.instructor_id AND b.blackout_date = NEW.booking_date) THEN
+				INSERT INTO storm_violations VALUES (NEW.id, 'blackout date');
+			END IF;
+			IF NEW.booking_date > current_date + 366 THEN
+				INSERT INTO storm_violations VALUES (NEW.id, 'beyond horizon');
+			END IF;
+			IF EXISTS (SELECT 1 FROM users u WHERE u.id IN (NEW.instructor_id, NEW.student_id) AND u.account_status <> 'active') THEN
+				INSERT INTO storm_violations VALUES (NEW.id, 'inactive party');
+			END IF;
+			RETURN NULL;
+		END $$`,
+		`DROP TRIGGER IF EXISTS storm_check ON bookings`,
+		`CREATE TRIGGER storm_check AFTER INSERT ON bookings FOR EACH ROW WHEN (NEW.status = 'confirmed') EXECUTE FUNCTION storm_check()`,
+	} {
+		_, err := db.Pool.Exec(ctx, q)
+		require.NoError(t, err, q)
+	}
+	t.Cleanup(func() { _, _ = db.Pool.Exec(context.Background(), `DROP TRIGGER IF EXISTS storm_check ON bookings`) })
+}
+
+// The acceptance storm: 200 students and 20 instructors through two servers at once, with random
+// bookings, cancellations, availability edits, blackouts and a suspension. At the end: no booking
+// was committed against a calendar the database would not confirm, no overlaps, every 201 is in
+// the database, the suspended instructor holds no future lesson, and no 5xx but 503 with
+// Retry-After.
+func TestStormAcrossTwoNodes(t *testing.T) {
+	stormOracle(t)
+	nodes := []*env{newEnv(t), newEnv(t)}
+	mon := nextMonday(t)
+	open := map[instainstru.Date][]instainstru.TimeRange{}
+	for i := 0; i < 14; i++ {
+		open[mon.AddDays(i)] = spans("09:00", "17:00")
+	}
+	teachers := make([]teacher, 20)
+	for i := range teachers {
+		teachers[i] = newTeacher(t, nodes[0], 6000, 15*(i%3), 0, open)
+	}
+	students := make([]user, 200)
+	for i := range students {
+		students[i] = fastUser(t, "student")
+	}
+	suspended := teachers[0] // takes bookings until the suspension, none after
+
+	type made struct {
+		id      string
+		student user
+	}
+	var (
+		mu      sync.Mutex
+		created []made
+		bad     []string
+		counts  = map[int]int{}
+	)
+	record := func(what string, r *resp) {
+		mu.Lock()
+		defer mu.Unlock()
+		counts[r.Status]++
+		if r.Status < 0 || (r.Status >= 500 && !(r.Status == 503 && r.Header.Get("Retry-After") != "")) {
+			bad = append(bad, fmt.Sprintf("%s: %d %s", what, r.Status, r.Body))
+		}
+	}
+	const workers, opsEach = 16, 90
+	var wg sync.WaitGroup
+	var suspendedAt atomic.Int64
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 2026))
+			for op := 0; op < opsEach; op++ {
+				e := nodes[rng.IntN(2)]
+				tc := teachers[rng.IntN(len(teachers))]
+				d := mon.AddDays(rng.IntN(14))
+				switch p := rng.IntN(100); {
+				case p < 60:
+					s := students[rng.IntN(len(students))]
+					start := instainstru.Minute(8*60 + 30*rng.IntN(18)).String()
+					r := rawDo(e, "POST", "/api/v1/bookings", bookBody(tc.Offer, d, start, 60), bearer(s.Token)...)
+					record("book", r)
+					if r.Status == 201 {
+						var b struct{ ID string }
+						_ = json.Unmarshal(r.Body, &b)
+						mu.Lock()
+						created = append(created, made{b.ID, s})
+						mu.Unlock()
+					}
+				case p < 75:
+					mu.Lock()
+					var m made
+					if len(created) > 0 {
+						m = created[rng.IntN(len(created))]
+					}
+					mu.Unlock()
+					if m.id != "" {
+						record("cancel", rawDo(e, "POST", "/api/v1/bookings/"+m.id+"/cancel", map[string]any{"reason": "storm"}, bearer(m.student.Token)...))
+					}
+				case p < 92:
+					days := map[int]ranges{}
+					for i := 0; i < 7; i++ {
+						if rng.IntN(4) > 0 {
+							a := 8 + rng.IntN(4)
+							days[i] = ranges{{fmt.Sprintf("%02d:00", a), fmt.Sprintf("%02d:00", a+4+rng.IntN(6))}}
+						}
+					}
+					record("put week", rawDo(e, "PUT", weekPath, putWeekBody(weekOf(d), days), bearer(tc.Token)...))
+				default:
+					if rng.IntN(2) == 0 {
+						record("blackout", rawDo(e, "POST", "/api/v1/instructors/me/blackout-dates", map[string]any{"date": d.String()}, bearer(tc.Token)...))
+					} else {
+						r := rawDo(e, "DELETE", "/api/v1/instructors/me/blackout-dates/"+d.String(), nil, bearer(tc.Token)...)
+						if r.Status == 404 {
+							r.Status = 204 // no blackout there: fine
+						}
+						record("unblackout", r)
+					}
+				}
+				if w == 0 && op == opsEach/2 {
+					// Mid-storm: the suspended teacher's students cancel, and the suspension is
+					// retried until no booking races in.
+					for try := 0; try < 50 && suspendedAt.Load() == 0; try++ {
+						mu.Lock()
+						mine := append([]made(nil), created...)
+						mu.Unlock()
+						for _, m := range mine {
+							rawDo(e, "POST", "/api/v1/bookings/"+m.id+"/cancel", map[string]any{"reason": "storm"}, bearer(m.student.Token)...)
+						}
+						if r := rawDo(e, "POST", "/api/v1/account/suspend", nil, bearer(suspended.Token)...); r.Status == 200 {
+							suspendedAt.Store(time.Now().UnixNano())
+						}
+					}
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	t.Logf("storm answers by status: %v; %d bookings created", counts, len(created))
+	require.Empty(t, bad, "no 5xx but 503 with Retry-After, no transport errors")
+	require.NotZero(t, suspendedAt.Load(), "the suspension went through")
+
+	var violations []string
+	rows, err := db.Pool.Query(t.Context(), `SELECT booking_id::text || ': ' || why FROM storm_violations`)
+	require.NoError(t, err)
+	violations, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Empty(t, violations)
+	require.Zero(t, overlaps(t))
+	ids := make([]string, len(created))
+	for i, m := range created {
+		ids[i] = m.id
+	}
+	var found int
+	require.NoError(t, db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM bookings WHERE id = ANY($1::uuid[])`, ids).Scan(&found))
+	require.Equal(t, len(created), found, "every 201 is in the database")
+	var future int
+	require.NoError(t, db.Pool.QueryRow(t.Context(), `SELECT count(*) FROM bookings WHERE instructor_id = $1 AND status = 'confirmed'
+		AND starts_at > now()`, suspended.ID).Scan(&future))
+	require.Zero(t, future, "the suspended instructor holds no future lesson")
+	require.Greater(t, counts[201], 50, "the storm did book")
 }
