@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/instainstru/instainstru/persistence/cache"
 )
 
 // redisServerBin is the Redis binary outage tests start, kill, pause and restart; the shared
@@ -59,7 +59,7 @@ func (p *RedisServer) Start() {
 		p.t.Fatalf("start redis-server: %v", err)
 	}
 	p.cmd = cmd
-	c := redis.NewClient(&redis.Options{Addr: p.Addr(), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	c := dial(p.t, "redis://"+p.Addr()+"?max_retries=-1&dial_timeout=200ms")
 	defer c.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -103,16 +103,25 @@ func (p *RedisServer) Resume() {
 }
 
 // Client returns a client with go-redis defaults (as cmd builds it), closed when the test ends.
-func (p *RedisServer) Client() *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: p.Addr()})
+func (p *RedisServer) Client() *cache.Client {
+	c := dial(p.t, "redis://"+p.Addr())
 	p.t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 
 // ClientAt returns a client for addr that never retries, for servers that are down, hung or about
 // to die (a retry would only blur what the test measures), closed when the test ends.
-func ClientAt(t testing.TB, addr string) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+func ClientAt(t testing.TB, addr string) *cache.Client {
+	c := dial(t, "redis://"+addr+"?max_retries=-1")
 	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// dial builds a client through the cache package, the only one that knows the Redis driver.
+func dial(t testing.TB, url string) *cache.Client {
+	c, err := cache.Dial(url)
+	if err != nil {
+		t.Fatalf("redis client for %s: %v", url, err)
+	}
 	return c
 }

@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/instainstru/instainstru/persistence"
 )
@@ -156,24 +156,22 @@ func Main(m *testing.M, label string, dbp **DB) {
 // Redis returns a client on the given DB number (one per package), flushed first.
 // TEST_REDIS_DB_OFFSET shifts every package's number (modulo 16), so two checkouts can run their
 // suites against one Redis at once without flushing each other's keys.
-func Redis(t testing.TB, dbNumber int) (*redis.Client, string) {
+func Redis(t testing.TB, dbNumber int) (*cache.Client, string) {
 	t.Helper()
-	opt, err := redis.ParseURL(RedisBaseURL())
-	if err != nil {
-		t.Fatalf("parse redis url: %v", err)
-	}
 	if off, err := strconv.Atoi(os.Getenv("TEST_REDIS_DB_OFFSET")); err == nil {
 		dbNumber = (dbNumber + off) % 16
 	}
-	opt.DB = dbNumber
-	c := redis.NewClient(opt)
+	u, err := url.Parse(RedisBaseURL())
+	if err != nil {
+		t.Fatalf("parse redis url: %v", err)
+	}
+	u.Path = fmt.Sprintf("/%d", dbNumber)
+	c := dial(t, u.String())
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := c.FlushDB(ctx).Err(); err != nil {
 		t.Fatalf("redis at %s (run scripts/dev-services.sh): %v", RedisBaseURL(), err)
 	}
-	u, _ := url.Parse(RedisBaseURL())
-	u.Path = fmt.Sprintf("/%d", dbNumber)
 	t.Cleanup(func() { _ = c.Close() })
 	return c, u.String()
 }

@@ -20,7 +20,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
+	"github.com/instainstru/instainstru/persistence/cache"
 
 	"github.com/instainstru/instainstru/dashboard"
 )
@@ -39,11 +39,10 @@ func main() {
 }
 
 func run(redisURL, queue, user, pass string, withProxy bool) error {
-	ropt, err := redis.ParseURL(redisURL)
+	rc, err := cache.Dial(redisURL)
 	if err != nil {
 		return err
 	}
-	rc := redis.NewClient(ropt)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := rc.FlushDB(ctx).Err(); err != nil {
