@@ -133,7 +133,7 @@ func (s *Store) RelayOutbox(ctx context.Context, limit int, deliver func(context
 		}
 		if len(bad) > 0 {
 			const fail = `UPDATE outbox o SET attempts = o.attempts + 1, last_error = f.reason,
-				retry_at = now() + least(interval '5 minutes', interval '1 second' * power(2, least(o.attempts, 12)))
+				retry_at = clock_timestamp() + least(interval '5 minutes', interval '1 second' * power(2, least(o.attempts, 12)))
 				FROM unnest($1::bigint[], $2::text[]) AS f(id, reason) WHERE o.id = f.id`
 			if _, err := tx.Exec(ctx, fail, bad, reasons); err != nil {
 				return err
