@@ -41,8 +41,8 @@ func (s *Store) ClaimNotification(ctx context.Context, n *instainstru.Notificati
 // FinishNotification records the outcome of a claimed send: sent, logged or failed (with the
 // error text). It only changes a row that is still "sending".
 func (s *Store) FinishNotification(ctx context.Context, dedupeKey string, status instainstru.NotificationStatus, errText string) error {
-	const q = `UPDATE notification_log SET status = $2, error = nullif($3, ''),
-		sent_at = CASE WHEN $2 IN ('sent', 'logged') THEN now() END
+	const q = `UPDATE notification_log SET status = $2::text, error = nullif($3::text, ''),
+		sent_at = CASE WHEN $2::text IN ('sent', 'logged') THEN now() END
 		WHERE dedupe_key = $1 AND status = 'sending'`
 	_, err := s.pool.Exec(ctx, q, dedupeKey, string(status), errText)
 	return translate(err, "notification")

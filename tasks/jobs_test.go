@@ -87,6 +87,10 @@ func TestBookingMakesTwoRemindersPerRecipientAtTheRightInstants(t *testing.T) {
 		require.Equal(t, 2, e.smtp.count(emailOf(who), "Reminder:"), who)
 	}
 	require.Len(t, e.smtp.messages(), 6)
+	var sent int
+	require.NoError(t, db.Pool.QueryRow(context.Background(),
+		`SELECT count(*) FROM notification_log WHERE booking_id = $1 AND status = 'sent' AND sent_at IS NOT NULL AND attempts = 1`, b.ID).Scan(&sent))
+	require.Equal(t, 6, sent)
 }
 
 func TestCancelledBookingGetsNoReminders(t *testing.T) {

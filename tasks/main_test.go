@@ -142,17 +142,18 @@ func (i *invalidations) AvailabilityChanged(_ context.Context, id string) {
 // env is one test's wiring: real PostgreSQL, real Redis (this package's DB), a real SMTP server,
 // the actors' booking path.
 type env struct {
-	t      *testing.T
-	redis  asynq.RedisConnOpt
-	client *asynq.Client
-	insp   *asynq.Inspector
-	smtp   *smtpServer
-	clock  *clock
-	inval  *invalidations
-	deps   tasks.Deps
-	mux    *asynq.ServeMux
-	dir    *actors.Directory
-	fx     testenv.Fixture
+	t        *testing.T
+	redis    asynq.RedisConnOpt
+	redisURL string
+	client   *asynq.Client
+	insp     *asynq.Inspector
+	smtp     *smtpServer
+	clock    *clock
+	inval    *invalidations
+	deps     tasks.Deps
+	mux      *asynq.ServeMux
+	dir      *actors.Directory
+	fx       testenv.Fixture
 }
 
 func newEnv(t *testing.T) *env {
@@ -160,7 +161,7 @@ func newEnv(t *testing.T) *env {
 	_, url := testenv.Redis(t, redisDB)
 	ropt, err := asynq.ParseRedisURI(url)
 	require.NoError(t, err)
-	e := &env{t: t, redis: ropt, client: asynq.NewClient(ropt), insp: asynq.NewInspector(ropt),
+	e := &env{t: t, redis: ropt, redisURL: url, client: asynq.NewClient(ropt), insp: asynq.NewInspector(ropt),
 		smtp: startSMTP(t), clock: newClock(time.Now()), inval: &invalidations{}}
 	t.Cleanup(func() { _ = e.client.Close(); _ = e.insp.Close() })
 	mailer, err := mail.NewSMTPMailer(mail.SMTPConfig{Host: "127.0.0.1", Port: e.smtp.port,
