@@ -59,6 +59,7 @@ type serveMode int
 const (
 	modeServe serveMode = iota // serve until a signal (serve, and all after migrate and seed)
 	modeBench                  // measure the HTTP paths on loopback, then stop
+	modeAll                    // serve, plus worker, scheduler and the job dashboard (all)
 )
 
 // cmdServe runs the API until a signal (or, in modeBench, until the benchmark ends), then shuts
@@ -161,6 +162,16 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	}
 	if mode == modeBench {
 		mountBenchConstant(srv.App())
+	}
+	if mode == modeAll {
+		stopJobs, err := startJobs(ctx, cfg, log, srv.App())
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
+		// Deferred, so it runs after the HTTP drain and the actors below: the worker finishes
+		// its running tasks and the scheduler its relay pass.
+		defer stopJobs()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -52,6 +52,11 @@ type Config struct {
 	RequestTimeout time.Duration
 	// RefreshReuseGrace is how long a spent refresh token still gets its successor again.
 	RefreshReuseGrace time.Duration
+
+	// SMTPTimeout bounds one email send; MailClaimLease is how long a claimed email is left to
+	// its sender before it counts as a dead worker's and is sent again (longer than SMTPTimeout).
+	SMTPTimeout    time.Duration
+	MailClaimLease time.Duration
 }
 
 // Production reports whether APP_ENV is production.
@@ -163,6 +168,9 @@ func loadConfig(get func(string) string) (*Config, error) {
 
 		RequestTimeout:    r.dur("REQUEST_TIMEOUT", 10*time.Second),
 		RefreshReuseGrace: r.dur("REFRESH_REUSE_GRACE", 10*time.Second),
+
+		SMTPTimeout:    r.dur("SMTP_TIMEOUT", 15*time.Second),
+		MailClaimLease: r.dur("MAIL_CLAIM_LEASE", 2*time.Minute),
 	}
 	defFormat := "text"
 	if c.Production() {
@@ -197,6 +205,9 @@ func loadConfig(get func(string) string) (*Config, error) {
 		}
 	default:
 		r.errs = append(r.errs, "EMBEDDINGS_PROVIDER must be builtin or openai")
+	}
+	if c.MailClaimLease <= c.SMTPTimeout+5*time.Second {
+		r.errs = append(r.errs, "MAIL_CLAIM_LEASE must exceed SMTP_TIMEOUT by more than 5s (a live send must never be taken for a dead one)")
 	}
 	switch c.LogFormat {
 	case "text", "json":

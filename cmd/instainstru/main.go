@@ -3,6 +3,8 @@
 //	instainstru migrate [down]   apply migrations (or roll back one)
 //	instainstru seed [--demo]    load the service catalog (and deterministic demo data)
 //	instainstru serve            HTTP API and actors
+//	instainstru worker           background task processing (asynq)
+//	instainstru scheduler        outbox relay, reminder sweep, periodic jobs
 //	instainstru all              migrate, seed --demo, then everything in one process
 //
 // Configuration comes from the environment only (see .env.example); this package is the only
@@ -34,7 +36,11 @@ commands:
   seed [--demo]    load the service catalog idempotently; --demo adds demo instructors,
                    students, availability and bookings (deterministic)
   serve            run the HTTP API and the per-instructor actors
-  all              migrate, seed --demo, then serve everything in one process
+  worker           process background tasks (emails, reminders, cache invalidation, daily jobs)
+  scheduler        relay committed events to the task queue, sweep reminders at start, run
+                   the periodic jobs (run one)
+  all              migrate, seed --demo, then API, worker, scheduler and the job dashboard
+                   (/dashboard) in one process
   bench-http       serve on a loopback port and measure requests/s and p50/p99 of cached
                    public availability against a bare constant handler (needs seed --demo)
   bench-search [-n 10000] [-runs 5]
@@ -64,6 +70,10 @@ func run(args []string) error {
 		return cmdSeed(ctx, cfg, log, demo)
 	case "serve":
 		return cmdServe(ctx, cfg, log, modeServe)
+	case "worker":
+		return cmdWorker(ctx, cfg, log)
+	case "scheduler":
+		return cmdScheduler(ctx, cfg, log)
 	case "bench-http":
 		cfg.HTTPAddr = "127.0.0.1:0" // loopback only, a free port
 		return cmdServe(ctx, cfg, log, modeBench)
@@ -76,7 +86,7 @@ func run(args []string) error {
 		if err := cmdSeed(ctx, cfg, log, true); err != nil {
 			return err
 		}
-		return cmdServe(ctx, cfg, log, modeServe)
+		return cmdServe(ctx, cfg, log, modeAll)
 	}
 	return errors.New("unknown command " + args[0] + "\n\n" + usage)
 }

@@ -1,0 +1,47 @@
+package tasks
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// ReclaimInterval is how often RunBookingLoops looks for emails whose sender died mid-send.
+const ReclaimInterval = time.Minute
+
+// RunBookingLoops is the booking side of `instainstru scheduler`: one reminder sweep at start
+// (a Redis that was wiped or replaced gets every reminder back), then the outbox relay loop and a
+// reclaim of stuck emails every ReclaimInterval, until ctx ends. Run one scheduler: a second
+// would be harmless (disjoint relay claims, deterministic task IDs) but does nothing useful.
+func RunBookingLoops(ctx context.Context, deps Deps) {
+	log := deps.log().With("component", "scheduler")
+	if res, err := NewSweeper(deps).Sweep(ctx); err != nil {
+		log.WarnContext(ctx, "start-up reminder sweep failed", "err", err)
+	} else {
+		log.InfoContext(ctx, "start-up reminder sweep", "lessons", res.Lessons, "restored", res.Restored,
+			"present", res.Present, "reclaimed", res.Reclaimed)
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		_ = NewRelay(deps).Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(ReclaimInterval)
+		defer t.Stop()
+		sw := NewSweeper(deps)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := sw.ReclaimStuck(ctx); err != nil && ctx.Err() == nil {
+					log.WarnContext(ctx, "reclaim of stuck emails failed", "err", err)
+				}
+			}
+		}
+	}()
+	wg.Wait()
+}

@@ -1,0 +1,247 @@
+package tasks_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	netmail "net/mail"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"github.com/instainstru/instainstru"
+	"github.com/instainstru/instainstru/actors"
+	"github.com/instainstru/instainstru/persistence/testenv"
+	"github.com/instainstru/instainstru/tasks"
+	"github.com/instainstru/instainstru/tasks/mail"
+)
+
+var db *testenv.DB
+
+func TestMain(m *testing.M) { testenv.Main(m, "tasks", &db) }
+
+// redisDB is this package's Redis DB number (shifted by TEST_REDIS_DB_OFFSET).
+const redisDB = 10
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// delivered is one message the test SMTP server accepted.
+type delivered struct {
+	to      string
+	subject string
+}
+
+// smtpServer is a real SMTP server (go-smtp) that keeps every accepted message. While stalled,
+// DATA blocks until release (or the client goes away) and the message is refused.
+type smtpServer struct {
+	mu      sync.Mutex
+	got     []delivered
+	stalled atomic.Bool
+	release chan struct{}
+	inData  chan struct{}
+	port    int
+}
+
+func startSMTP(t testing.TB) *smtpServer {
+	t.Helper()
+	s := &smtpServer{release: make(chan struct{}), inData: make(chan struct{}, 16)}
+	srv := smtp.NewServer(s)
+	srv.Domain = "localhost"
+	srv.ReadTimeout, srv.WriteTimeout = 30*time.Second, 30*time.Second
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	s.port = l.Addr().(*net.TCPAddr).Port
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { s.unstall(); _ = srv.Close() })
+	return s
+}
+
+func (s *smtpServer) unstall() {
+	if s.stalled.CompareAndSwap(true, false) {
+		close(s.release)
+	}
+}
+
+func (s *smtpServer) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{s: s}, nil }
+
+type smtpSession struct {
+	s  *smtpServer
+	to string
+}
+
+func (x *smtpSession) Mail(string, *smtp.MailOptions) error      { return nil }
+func (x *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error { x.to = to; return nil }
+func (x *smtpSession) Reset()                                    {}
+func (x *smtpSession) Logout() error                             { return nil }
+func (x *smtpSession) Data(r io.Reader) error {
+	if x.s.stalled.Load() {
+		x.s.inData <- struct{}{}
+		<-x.s.release
+		return errors.New("stalled")
+	}
+	m, err := netmail.ReadMessage(r)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, m.Body)
+	subj, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil {
+		return err
+	}
+	x.s.mu.Lock()
+	x.s.got = append(x.s.got, delivered{to: x.to, subject: subj})
+	x.s.mu.Unlock()
+	return nil
+}
+
+// messages is every accepted message so far.
+func (s *smtpServer) messages() []delivered {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]delivered(nil), s.got...)
+}
+
+// count is how many accepted messages to addr have a subject starting with prefix.
+func (s *smtpServer) count(addr, prefix string) int {
+	n := 0
+	for _, m := range s.messages() {
+		if (addr == "" || m.to == addr) && len(m.subject) >= len(prefix) && m.subject[:len(prefix)] == prefix {
+			n++
+		}
+	}
+	return n
+}
+
+// clock is a settable clock for Deps.Now.
+type clock struct{ t atomic.Int64 }
+
+func (c *clock) set(t time.Time)  { c.t.Store(t.UnixNano()) }
+func (c *clock) now() time.Time   { return time.Unix(0, c.t.Load()) }
+func newClock(t time.Time) *clock { c := &clock{}; c.set(t); return c }
+
+// invalidations records the cache invalidations handlers ask for.
+type invalidations struct {
+	mu  sync.Mutex
+	ids []string
+}
+
+func (i *invalidations) AvailabilityChanged(_ context.Context, id string) {
+	i.mu.Lock()
+	i.ids = append(i.ids, id)
+	i.mu.Unlock()
+}
+
+// env is one test's wiring: real PostgreSQL, real Redis (this package's DB), a real SMTP server,
+// the actors' booking path.
+type env struct {
+	t        *testing.T
+	redis    asynq.RedisConnOpt
+	redisURL string
+	client   *asynq.Client
+	insp     *asynq.Inspector
+	smtp     *smtpServer
+	clock    *clock
+	inval    *invalidations
+	deps     tasks.Deps
+	mux      *asynq.ServeMux
+	dir      *actors.Directory
+	fx       testenv.Fixture
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	_, url := testenv.Redis(t, redisDB)
+	ropt, err := asynq.ParseRedisURI(url)
+	require.NoError(t, err)
+	e := &env{t: t, redis: ropt, redisURL: url, client: asynq.NewClient(ropt), insp: asynq.NewInspector(ropt),
+		smtp: startSMTP(t), clock: newClock(time.Now()), inval: &invalidations{}}
+	t.Cleanup(func() { _ = e.client.Close(); _ = e.insp.Close() })
+	mailer, err := mail.NewSMTPMailer(mail.SMTPConfig{Host: "127.0.0.1", Port: e.smtp.port,
+		From: "InstaInstru <no-reply@instainstru.local>", Timeout: 5 * time.Second})
+	require.NoError(t, err)
+	e.deps = tasks.Deps{Store: db.Store, Mailer: mailer, Cache: e.inval, Client: e.client, Log: quiet, Now: e.clock.now}
+	e.mux = tasks.NewMux(e.deps)
+	e.dir = actors.NewDirectory(db.Store, actors.Config{Log: quiet})
+	t.Cleanup(e.dir.Shutdown)
+	// Tests share the package's database: each starts without bookings, events or notifications.
+	db.MustExec(t, `TRUNCATE bookings, outbox, notification_log CASCADE`)
+	e.fx = db.NewFixture(t)
+	db.MustExec(t, `UPDATE users SET timezone = 'Europe/Berlin' WHERE id = $1`, e.fx.Student)
+	return e
+}
+
+// lessonDay is a date d days ahead with the whole day available for Instructor2 (online offer).
+func (e *env) openDay(d int) instainstru.Date {
+	e.t.Helper()
+	day := instainstru.DateOf(time.Now().UTC()).AddDays(d)
+	_, err := db.Store.ReplaceAvailability(context.Background(), e.fx.Instructor2,
+		map[instainstru.Date][]instainstru.TimeRange{day: {{Start: 0, End: instainstru.EndOfDay}}}, instainstru.AnyVersion)
+	require.NoError(e.t, err)
+	return day
+}
+
+// book books Instructor2's online hour at hh:00 of day for Student, through the actors.
+func (e *env) book(day instainstru.Date, hh int) *instainstru.Booking {
+	e.t.Helper()
+	b, _, err := e.dir.Book(context.Background(), &instainstru.BookLessonRequest{StudentID: e.fx.Student,
+		InstructorServiceID: e.fx.Offer2, Date: day, StartTime: instainstru.Minute(hh * 60), DurationMinutes: 60,
+		LocationType: instainstru.OnlineLocation}, nil)
+	require.NoError(e.t, err)
+	return b
+}
+
+// relay drains the outbox into the queue.
+func (e *env) relay() {
+	e.t.Helper()
+	for {
+		n, failed, err := tasks.NewRelay(e.deps).Once(context.Background())
+		require.NoError(e.t, err)
+		require.Zero(e.t, failed)
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// tasksOf lists the tasks of type typ in queue q in the given state (scheduled or pending).
+func (e *env) tasksOf(q, state, typ string) []*asynq.TaskInfo {
+	e.t.Helper()
+	var list []*asynq.TaskInfo
+	var err error
+	switch state {
+	case "scheduled":
+		list, err = e.insp.ListScheduledTasks(q, asynq.PageSize(1000))
+	case "pending":
+		list, err = e.insp.ListPendingTasks(q, asynq.PageSize(1000))
+	}
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil
+	}
+	require.NoError(e.t, err)
+	var out []*asynq.TaskInfo
+	for _, ti := range list {
+		if ti.Type == typ {
+			out = append(out, ti)
+		}
+	}
+	return out
+}
+
+// run processes one queued task with this package's handlers (as a worker would) and deletes it
+// from the queue.
+func (e *env) run(ti *asynq.TaskInfo) error {
+	err := e.mux.ProcessTask(context.Background(), asynq.NewTask(ti.Type, ti.Payload))
+	_ = e.insp.DeleteTask(ti.Queue, ti.ID)
+	return err
+}
+
+// emailOf is a user's address in the fixture (id@example.com).
+func emailOf(id string) string { return id + "@example.com" }
