@@ -3,6 +3,7 @@ package persistence_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,9 @@ func TestUpcomingBookingsRangeScanStartsAt(t *testing.T) {
 	}{
 		{"student upcoming", instainstru.BookingFilter{UserID: f.Student, Role: instainstru.RoleStudent, Upcoming: &yes, Now: now, Limit: 20}, "bookings_student_idx"},
 		{"instructor upcoming", instainstru.BookingFilter{UserID: f.Instructor, Role: instainstru.RoleInstructor, Upcoming: &yes, Now: now, Limit: 20}, "bookings_instructor_idx"},
-		{"student upcoming confirmed", instainstru.BookingFilter{UserID: f.Student, Role: instainstru.RoleStudent, Upcoming: &yes, Status: instainstru.BookingConfirmed, Now: now, Limit: 20}, "bookings_student_idx"},
+		// With few future confirmed lessons in the whole table, the planner may rather range-scan
+		// the partial index of confirmed lessons by start: bounded by starts_at all the same.
+		{"student upcoming confirmed", instainstru.BookingFilter{UserID: f.Student, Role: instainstru.RoleStudent, Upcoming: &yes, Status: instainstru.BookingConfirmed, Now: now, Limit: 20}, "bookings_student_idx|bookings_confirmed_start_idx"},
 		{"student past", instainstru.BookingFilter{UserID: f.Student, Role: instainstru.RoleStudent, Upcoming: &no, Now: now, Limit: 20}, "bookings_student_idx"},
 	}
 	for _, tc := range cases {
@@ -87,7 +90,7 @@ func TestUpcomingBookingsRangeScanStartsAt(t *testing.T) {
 				if n.Relation == "bookings" {
 					require.NotEqual(t, "Seq Scan", n.NodeType, "bookings scanned whole: %s", raw)
 				}
-				if n.IndexName == tc.index && strings.Contains(n.IndexCond, "starts_at") {
+				if n.IndexName != "" && slices.Contains(strings.Split(tc.index, "|"), n.IndexName) && strings.Contains(n.IndexCond, "starts_at") {
 					found = true
 				}
 			})
