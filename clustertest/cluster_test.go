@@ -2,6 +2,7 @@ package clustertest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"net/http"
@@ -113,11 +114,16 @@ func TestThreeNodesPlacementStormAndKill(t *testing.T) {
 	require.False(t, t.Failed())
 	require.Greater(t, s.count(http.StatusCreated), 0)
 
-	// Every instructor can be booked again through the survivors.
+	// Every instructor can be booked again through the survivors, and the other survivor's
+	// public calendar (read before, so its near cache and Redis hold it) stops offering the hour
+	// at once: the invalidation crosses nodes.
 	for i, ins := range w.instructors[:stormInstructors] {
-		a := bookWithRetry(c.nodes[i%2], w.stuTokens[i%len(w.stuTokens)], w.offers[i], checkDay, 10*60, 60, 60*time.Second)
+		writer, reader := c.nodes[i%2], c.nodes[(i+1)%2]
+		require.True(t, offersHour(t, reader, ins, checkDay, "10:00"), "before the booking, %s offers 10:00", reader.name)
+		a := bookWithRetry(writer, w.stuTokens[i%len(w.stuTokens)], w.offers[i], checkDay, 10*60, 60, 60*time.Second)
 		require.Equalf(t, http.StatusCreated, a.status, "instructor %s after the kill: %+v", ins, a)
 		s.record(a.id, false)
+		require.False(t, offersHour(t, reader, ins, checkDay, "10:00"), "after a booking through %s, %s still offers 10:00", writer.name, reader.name)
 	}
 
 	s.checkDatabase(t)
@@ -130,6 +136,34 @@ func TestThreeNodesPlacementStormAndKill(t *testing.T) {
 		a := bookWithRetry(c.nodes[2], w.stuTokens[(i+1)%len(w.stuTokens)], w.offers[i], rejoinDay, 12*60, 60, 60*time.Second)
 		require.Equalf(t, http.StatusCreated, a.status, "instructor %s through the rejoined node: %+v", ins, a)
 	}
+}
+
+// offersHour reports whether a node's public availability of the instructor on d has a slot
+// containing the hour starting at hhmm.
+func offersHour(t *testing.T, nd *node, ins string, d instainstru.Date, hhmm string) bool {
+	t.Helper()
+	resp, err := client.Get(nd.base() + "/api/v1/public/instructors/" + ins + "/availability?start_date=" + d.String() + "&end_date=" + d.String())
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var out struct {
+		ByDate map[string]struct {
+			Slots []struct {
+				Start string `json:"start_time"`
+				End   string `json:"end_time"`
+			} `json:"available_slots"`
+		} `json:"availability_by_date"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	start, _ := instainstru.ParseMinute(hhmm, false)
+	for _, sl := range out.ByDate[d.String()].Slots {
+		a, _ := instainstru.ParseMinute(sl.Start, false)
+		b, _ := instainstru.ParseMinute(sl.End, true)
+		if a <= start && start+60 <= b {
+			return true
+		}
+	}
+	return false
 }
 
 // bookWithRetry books, retrying a 503 (with the same Idempotency-Key, as a client should) or a
