@@ -116,15 +116,27 @@ func TestThreeNodesPlacementStormAndKill(t *testing.T) {
 
 	// Every instructor can be booked again through the survivors, and the other survivor's
 	// public calendar (read before, so its near cache and Redis hold it) stops offering the hour
-	// at once: the invalidation crosses nodes.
+	// within the near cache's bound: Redis is invalidated before the booking's answer, the other
+	// node's in-process copy by a pub/sub message (asynchronous, so a read racing it may still
+	// see the hour) and in any case after the near cache's 1 s lifetime. Allowed here: 3 s, for
+	// a loaded machine.
+	var maxLag time.Duration
 	for i, ins := range w.instructors[:stormInstructors] {
 		writer, reader := c.nodes[i%2], c.nodes[(i+1)%2]
 		require.True(t, offersHour(t, reader, ins, checkDay, "10:00"), "before the booking, %s offers 10:00", reader.name)
 		a := bookWithRetry(writer, w.stuTokens[i%len(w.stuTokens)], w.offers[i], checkDay, 10*60, 60, 60*time.Second)
 		require.Equalf(t, http.StatusCreated, a.status, "instructor %s after the kill: %+v", ins, a)
 		s.record(a.id, false)
-		require.False(t, offersHour(t, reader, ins, checkDay, "10:00"), "after a booking through %s, %s still offers 10:00", writer.name, reader.name)
+		booked := time.Now()
+		for offersHour(t, reader, ins, checkDay, "10:00") {
+			require.Lessf(t, time.Since(booked), 3*time.Second, "after a booking through %s, %s still offers 10:00", writer.name, reader.name)
+			time.Sleep(10 * time.Millisecond)
+		}
+		if lag := time.Since(booked); lag > maxLag {
+			maxLag = lag
+		}
 	}
+	t.Logf("cross-node public calendar freshness: the booked hour disappeared from the other node within %s (worst of %d)", maxLag, stormInstructors)
 
 	s.checkDatabase(t)
 
