@@ -8,7 +8,7 @@ PKGS := ./...
 
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: run test bench lint migrate seed seed-demo build services clean
+.PHONY: run test bench lint migrate seed seed-demo build services clean cluster cluster-test proto
 
 services:
 	@bash scripts/dev-services.sh
@@ -47,6 +47,25 @@ seed: services build
 
 seed-demo: services build
 	./$(BIN) seed --demo
+
+## cluster: three nodes on 127.0.0.1 (HTTP 8081-8083, actor remoting 7081-7083, membership
+## 7181-7183) against one database, one actor cluster; prints their URLs, Ctrl-C stops them all
+cluster: services build
+	./$(BIN) migrate
+	./$(BIN) seed --demo
+	bash scripts/cluster.sh
+
+## cluster-test: the multi-node acceptance test at full size (300 students, 3000 operations)
+## and the remote-hop booking latency benchmark
+cluster-test: services
+	CLUSTER_TEST_FULL=1 $(GO) test -count=1 -v -timeout 20m -run TestThreeNodes ./clustertest/
+	$(GO) test -count=1 -run '^$$' -bench RemoteHop -benchtime 1000x ./clustertest/
+
+## proto: regenerate actors/wire.pb.go (protoc from Debian's protobuf-compiler; protoc-gen-go at
+## the google.golang.org/protobuf version of go.mod)
+proto:
+	GOBIN=$(CURDIR)/bin $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$$($(GO) list -m -f '{{.Version}}' google.golang.org/protobuf)
+	cd actors && protoc --plugin=protoc-gen-go=$(CURDIR)/bin/protoc-gen-go --go_out=. --go_opt=paths=source_relative wire.proto
 
 clean:
 	rm -rf bin

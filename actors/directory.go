@@ -69,10 +69,14 @@ type entry struct {
 
 // Directory spawns, finds and passivates instructor actors, and is the typed façade over them.
 type Directory struct {
-	cfg     Config
-	store   Store
-	system  *actor.ActorSystem
-	props   func(id string) *actor.Props
+	cfg    Config
+	store  Store
+	system *actor.ActorSystem
+	props  func(id string) *actor.Props
+	// supervisor restarts a crashed instructor actor (local or grain).
+	supervisor actor.SupervisorStrategy
+	// cl is the cluster placement; nil places every actor in this process.
+	cl      *clusterState
 	mu      sync.Mutex
 	entries map[string]*entry
 	closed  bool
@@ -81,8 +85,19 @@ type Directory struct {
 	janitor sync.WaitGroup
 }
 
-// NewDirectory starts an actor system for the instructors.
+// NewDirectory starts an actor system for the instructors, all placed in this process.
 func NewDirectory(store Store, cfg Config) *Directory {
+	d := newDirectory(store, cfg)
+	d.props = func(id string) *actor.Props {
+		return actor.PropsFromProducer(func() actor.Actor { return newInstructorActor(id, d) },
+			actor.WithGuardian(d.supervisor))
+	}
+	return d
+}
+
+// newDirectory is what local and cluster placement share: the actor system, the supervisor and
+// the passivation janitor.
+func newDirectory(store Store, cfg Config) *Directory {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 5 * time.Minute
 	}
@@ -109,14 +124,10 @@ func NewDirectory(store Store, cfg Config) *Directory {
 	d := &Directory{cfg: cfg, store: store, system: system, entries: map[string]*entry{}, stop: make(chan struct{})}
 	// The explicit supervisor: restart a crashed instructor actor (its state reloads from the
 	// database) up to 10 times a minute; past that it stops and the next request spawns afresh.
-	supervisor := actor.NewOneForOneStrategy(10, time.Minute, func(reason any) actor.Directive {
+	d.supervisor = actor.NewOneForOneStrategy(10, time.Minute, func(reason any) actor.Directive {
 		log.Error("instructor actor crashed; restarting it", "reason", fmt.Sprint(reason))
 		return actor.RestartDirective
 	})
-	d.props = func(id string) *actor.Props {
-		return actor.PropsFromProducer(func() actor.Actor { return newInstructorActor(id, d) },
-			actor.WithGuardian(supervisor))
-	}
 	d.janitor.Add(1)
 	go d.passivateIdle()
 	return d
@@ -144,10 +155,16 @@ func (d *Directory) passivateIdle() {
 		cutoff := time.Now().Add(-d.cfg.IdleTimeout)
 		var idle []*actor.PID
 		d.mu.Lock()
-		for id, e := range d.entries {
-			if e.pending == 0 && e.lastUsed.Before(cutoff) {
-				delete(d.entries, id)
-				idle = append(idle, e.pid)
+		if d.cl != nil {
+			// Grains living here are passivated by the node they live on, from the activity the
+			// actors report themselves (requests may come from any node).
+			idle = d.idleGrains(cutoff)
+		} else {
+			for id, e := range d.entries {
+				if e.pending == 0 && e.lastUsed.Before(cutoff) {
+					delete(d.entries, id)
+					idle = append(idle, e.pid)
+				}
 			}
 		}
 		d.mu.Unlock()
@@ -159,18 +176,25 @@ func (d *Directory) passivateIdle() {
 	}
 }
 
-// Stats is a snapshot for monitoring.
+// Stats is a snapshot for monitoring. With a cluster, every figure is this node's: Live and
+// Instructors are the actors living here, InFlight the requests this node's clients wait for
+// (wherever their actor lives).
 type Stats struct {
-	Live     int   `json:"live"`
-	InFlight int   `json:"in_flight"`
-	Spawned  int64 `json:"spawned_total"`
+	Placement   string   `json:"placement"` // "local" or "cluster"
+	Live        int      `json:"live"`
+	InFlight    int      `json:"in_flight"`
+	Spawned     int64    `json:"spawned_total"`
+	Instructors []string `json:"instructors"` // ids of the live actors, sorted, at most 1000
 }
 
 // Stats counts live actors and requests in flight.
 func (d *Directory) Stats() Stats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	s := Stats{Live: len(d.entries), Spawned: d.spawned}
+	s := Stats{Placement: "local", Live: len(d.entries), Spawned: d.spawned, Instructors: d.liveIDs()}
+	if d.cl != nil {
+		s.Placement, s.Live = "cluster", len(d.cl.grains)
+	}
 	for _, e := range d.entries {
 		s.InFlight += e.pending
 	}
@@ -183,12 +207,20 @@ func (d *Directory) Shutdown() {
 	d.closed = true
 	pids := make([]*actor.PID, 0, len(d.entries))
 	for _, e := range d.entries {
-		pids = append(pids, e.pid)
+		if e.pid != nil {
+			pids = append(pids, e.pid)
+		}
 	}
 	d.entries = map[string]*entry{}
 	d.mu.Unlock()
 	close(d.stop)
 	d.janitor.Wait()
+	if d.cl != nil {
+		// Leave the cluster: the library stops the grains living here, the members learn that
+		// this node left, and the next request for its instructors activates them elsewhere.
+		d.shutdownCluster()
+		return
+	}
 	for _, pid := range pids {
 		_ = d.system.Root.StopFuture(pid).Wait()
 	}
@@ -207,9 +239,12 @@ func (d *Directory) ask(instructorID string, msg any) (any, error) {
 	}
 	e := d.entries[instructorID]
 	if e == nil {
-		e = &entry{pid: d.system.Root.Spawn(d.props(instructorID))}
+		e = &entry{}
+		if d.cl == nil {
+			e.pid = d.system.Root.Spawn(d.props(instructorID))
+			d.spawned++
+		}
 		d.entries[instructorID] = e
-		d.spawned++
 	}
 	if e.pending >= d.cfg.MaxInFlight {
 		d.mu.Unlock()
@@ -220,6 +255,18 @@ func (d *Directory) ask(instructorID string, msg any) (any, error) {
 	e.lastUsed = time.Now()
 	pid := e.pid
 	d.mu.Unlock()
+
+	if d.cl != nil {
+		// With a cluster the entry only counts this node's requests for the instructor (the
+		// in-flight bound is per node and instructor); the actor may live on any node.
+		res, err := d.requestGrain(instructorID, msg, msg.(deadlined).when())
+		d.mu.Lock()
+		if e.pending--; e.pending == 0 && d.entries[instructorID] == e {
+			delete(d.entries, instructorID)
+		}
+		d.mu.Unlock()
+		return res, err
+	}
 
 	res, err := d.system.Root.RequestFuture(pid, msg, d.cfg.AskTimeout).Result()
 
@@ -241,6 +288,12 @@ func (d *Directory) ask(instructorID string, msg any) (any, error) {
 func (d *Directory) forget(instructorID string, pid *actor.PID) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.cl != nil {
+		if g := d.cl.grains[instructorID]; g != nil && g.pid.Equal(pid) {
+			delete(d.cl.grains, instructorID)
+		}
+		return
+	}
 	if e := d.entries[instructorID]; e != nil && e.pid.Equal(pid) {
 		delete(d.entries, instructorID)
 	}

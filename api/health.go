@@ -14,9 +14,24 @@ func (s *Server) healthz(c *fiber.Ctx) error {
 }
 
 type readiness struct {
-	Status   string         `json:"status"`
-	Database map[string]any `json:"database"`
-	Redis    map[string]any `json:"redis"`
+	Status   string          `json:"status"`
+	Database map[string]any  `json:"database"`
+	Redis    map[string]any  `json:"redis"`
+	Cluster  *ClusterInfoDTO `json:"cluster,omitempty"`
+}
+
+// ClusterInfo is the actor cluster as this node sees it (Deps.Cluster).
+type ClusterInfo struct {
+	Members   int      // live members, this node included
+	Self      string   // this node's actor remoting host:port
+	Addresses []string // every live member's host:port
+}
+
+// ClusterInfoDTO is the cluster part of /readyz.
+type ClusterInfoDTO struct {
+	Members   int      `json:"members"`
+	Self      string   `json:"self"`
+	Addresses []string `json:"addresses"`
 }
 
 // readyz is readiness: the database answers and its schema is the one this binary expects.
@@ -55,10 +70,32 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	default:
 		r.Redis["status"] = "ok"
 	}
+	if s.deps.Cluster != nil {
+		if ci := s.deps.Cluster(); ci != nil {
+			r.Cluster = &ClusterInfoDTO{Members: ci.Members, Self: ci.Self, Addresses: ci.Addresses}
+			if r.Cluster.Addresses == nil {
+				r.Cluster.Addresses = []string{}
+			}
+			// A node that does not see itself among the members has not joined (yet): the
+			// instructors it would own cannot be placed, so it takes no traffic.
+			if !contains(ci.Addresses, ci.Self) {
+				ok = false
+			}
+		}
+	}
 	if !ok {
 		r.Status = "not ready"
 		c.Set(fiber.HeaderRetryAfter, "5")
 		return c.Status(fiber.StatusServiceUnavailable).JSON(r)
 	}
 	return c.JSON(r)
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
 }

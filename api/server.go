@@ -63,7 +63,9 @@ type Deps struct {
 	Health          Health
 	LatestMigration int64
 	RedisPing       func(ctx context.Context) error
-	Catalog         instainstru.CatalogReader
+	// Cluster reports the actor cluster for /readyz; nil (or a nil answer) means one node.
+	Cluster func() *ClusterInfo
+	Catalog instainstru.CatalogReader
 	// Users and Tokens enable /auth; Accounts enables /account; Auth signs and checks tokens.
 	Users    instainstru.UserStore
 	Tokens   instainstru.TokenStore

@@ -106,14 +106,17 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	defer func() { _ = searchEvents.Close(context.Background()) }()
 
 	// Every availability and booking write goes through the instructor's actor.
-	dir := actors.NewDirectory(store, actors.Config{
+	dir, err := newDirectory(store, actors.Config{
 		IdleTimeout: cfg.ActorIdleTimeout, AskTimeout: cfg.ActorAskTimeout, Log: log,
 		HorizonDays: cfg.AvailabilityHorizonDays,
 		OnChange: func(ctx context.Context, id string) {
 			cached.AvailabilityChanged(ctx, id)
 			searchEngine.Invalidate()
 		},
-	})
+	}, log)
+	if err != nil {
+		return err
+	}
 
 	acfg := api.DefaultConfig()
 	acfg.Production = cfg.Production()
@@ -132,6 +135,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		Health:          store,
 		LatestMigration: latest,
 		RedisPing:       func(ctx context.Context) error { return rdb.Ping(ctx).Err() },
+		Cluster:         clusterInfo(dir),
 		Catalog:         cached.Catalog,
 		Instructors:     cached.Instructors,
 		Offers:          cached.Offers,
