@@ -81,7 +81,10 @@ type ServiceCursor struct {
 // ServicePage is one page of catalog services; Next is nil on the last page.
 type ServicePage struct {
 	Services []CatalogService
-	Next     *ServiceCursor
+	// Ranks is each service's match rank (ServiceCursor.Rank), parallel to Services, so that a
+	// caller holding a whole result list can page it as the store would.
+	Ranks []int
+	Next  *ServiceCursor
 }
 
 // CategoryServices is one homepage row: a category and its most popular bookable services.

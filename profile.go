@@ -248,6 +248,14 @@ type InstructorPage struct {
 	NextAfterID string
 }
 
+// InstructorRates is one public instructor with the hourly rates of their active offers that match
+// a listing's service or category filter: what it takes to apply the listing's price filter
+// (an instructor matches when one of these rates is within the bounds) without the profiles.
+type InstructorRates struct {
+	InstructorID string
+	RatesCents   []int
+}
+
 // InstructorStore reads and writes instructor profiles. Public reads only ever return active
 // instructors and their active offers; an instructor's own view returns everything.
 type InstructorStore interface {

@@ -162,13 +162,16 @@ func TestCacheSurvivesRedisOutage(t *testing.T) {
 		require.Equal(t, 200, r.Status, "%s: %s", path, r.Body)
 		want[path] = string(r.Body)
 	}
-	hits := ch.Stats().Hits
+	// A read may take several entries (a listing reads its index and the profiles): warm means
+	// every one of them is a hit and nothing is loaded.
+	before := ch.Stats()
 	for _, path := range reads {
 		r := e.do("GET", path, nil)
 		require.Equal(t, 200, r.Status, "%s: %s", path, r.Body)
 		require.JSONEq(t, want[path], string(r.Body), path)
 	}
-	require.Equal(t, hits+int64(len(reads)), ch.Stats().Hits, "warm: every read is a hit")
+	require.GreaterOrEqual(t, ch.Stats().Hits-before.Hits, int64(len(reads)), "warm: every read is a hit")
+	require.Equal(t, before.Loads, ch.Stats().Loads, "warm: nothing is loaded")
 
 	p.Kill()
 	for round := range 3 { // failing calls, then the breaker open
@@ -198,7 +201,7 @@ func TestCacheSurvivesRedisOutage(t *testing.T) {
 	// Back on the same port: after the cool-down the breaker closes, the cache is flushed once and
 	// hits resume, with the data still correct.
 	p.Start()
-	hits = ch.Stats().Hits
+	hits := ch.Stats().Hits
 	deadline := time.Now().Add(15 * time.Second)
 	for ch.Stats().Hits < hits+3 {
 		require.True(t, time.Now().Before(deadline), "hits did not resume: %+v", ch.Stats())

@@ -102,8 +102,7 @@ func (s *Store) CatalogServices(ctx context.Context, q instainstru.ServiceQuery)
 		return instainstru.ServicePage{}, translate(err, "catalog services")
 	}
 	defer rows.Close()
-	page := instainstru.ServicePage{Services: []instainstru.CatalogService{}}
-	var ranks []int
+	page := instainstru.ServicePage{Services: []instainstru.CatalogService{}, Ranks: []int{}}
 	for rows.Next() {
 		var r int
 		sv, err := scanCatalogService(rows, &r)
@@ -111,15 +110,15 @@ func (s *Store) CatalogServices(ctx context.Context, q instainstru.ServiceQuery)
 			return instainstru.ServicePage{}, translate(err, "catalog services")
 		}
 		page.Services = append(page.Services, sv)
-		ranks = append(ranks, r)
+		page.Ranks = append(page.Ranks, r)
 	}
 	if err := rows.Err(); err != nil {
 		return instainstru.ServicePage{}, translate(err, "catalog services")
 	}
 	if len(page.Services) > limit {
-		page.Services = page.Services[:limit]
+		page.Services, page.Ranks = page.Services[:limit], page.Ranks[:limit]
 		last := page.Services[limit-1]
-		page.Next = &instainstru.ServiceCursor{Rank: ranks[limit-1], Order: last.DisplayOrder, ID: last.ID}
+		page.Next = &instainstru.ServiceCursor{Rank: page.Ranks[limit-1], Order: last.DisplayOrder, ID: last.ID}
 	}
 	return page, nil
 }

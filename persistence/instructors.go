@@ -102,6 +102,53 @@ func (s *Store) PublicInstructors(ctx context.Context, q instainstru.InstructorQ
 	return page, nil
 }
 
+// PublicInstructorRates lists, by id, the instructors PublicInstructors would list for a service
+// (catalog id, "" for any) and a category slug ("" for any) without a price filter, each with the
+// rates of their matching offers, so that price bounds, cursor and limit can be applied to the
+// list in memory with the same result as PublicInstructors. It is the compact index the listing
+// cache keeps instead of one page per filter combination.
+func (s *Store) PublicInstructorRates(ctx context.Context, serviceID, categorySlug string) ([]instainstru.InstructorRates, error) {
+	const query = `
+		SELECT u.id, array_agg(s.hourly_rate_cents ORDER BY s.hourly_rate_cents)
+		FROM users u
+		JOIN instructor_profiles p ON p.user_id = u.id
+		JOIN instructor_services s ON s.instructor_id = u.id
+		JOIN service_catalog sc ON sc.id = s.catalog_service_id
+		JOIN service_categories c ON c.id = sc.category_id
+		WHERE u.role = 'instructor' AND u.account_status = 'active' AND s.is_active AND sc.is_active
+		  AND ($1::uuid IS NULL OR sc.id = $1::uuid)
+		  AND ($2::text IS NULL OR c.slug = $2::text)
+		GROUP BY u.id
+		ORDER BY u.id`
+	var svc, cat *string
+	if serviceID != "" {
+		if !ValidID(serviceID) {
+			return []instainstru.InstructorRates{}, nil // no catalog service has that id
+		}
+		svc = &serviceID
+	}
+	if categorySlug != "" {
+		cat = &categorySlug
+	}
+	rows, err := s.pool.Query(ctx, query, svc, cat)
+	if err != nil {
+		return nil, translate(err, "instructors")
+	}
+	defer rows.Close()
+	out := []instainstru.InstructorRates{}
+	for rows.Next() {
+		var r instainstru.InstructorRates
+		if err := rows.Scan(&r.InstructorID, &r.RatesCents); err != nil {
+			return nil, translate(err, "instructors")
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(err, "instructors")
+	}
+	return out, nil
+}
+
 // PublicInstructor is an active instructor's public profile with their active offers. Unknown
 // ids, other roles and suspended or deactivated instructors are all the same not_found, so the
 // answer reveals nothing about accounts that are not public.

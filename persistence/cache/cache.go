@@ -8,6 +8,9 @@
 // that not_found may be remembered for NotFoundTTL (a tombstone) so that lookups of absent rows do
 // not all reach the database. Every caller gets its own copy decoded from the JSON, so a value
 // never differs between a hit and a miss, and callers never share (and race on) one slice.
+// Coalescing never crosses an invalidation: Bump and Delete detach the loads in flight for what
+// they invalidate, so a caller arriving after them never gets a value loaded before them, even
+// when Redis is down and the flight key carries no version.
 //
 // Invalidation. Volatile data lives in namespaces: GetOrLoadIn(ns, key) stores the entry under
 // the namespace's current version, and Bump(ns) (one INCR) makes every entry of the namespace
@@ -380,6 +383,9 @@ func (c *Cache) Bump(ctx context.Context, ns string) {
 	if c.near != nil {
 		c.near.invalidate(ns) // this node: before Bump returns
 	}
+	// Loads of ns in flight on this node may have read the database before the write: no read
+	// that arrives from now on may join them (see abandonFlights).
+	c.abandonFlights(func(f *flight) bool { return f.ns == ns })
 	if err := c.call(ctx, func(ctx context.Context) error { return c.rdb.Incr(ctx, c.verKey(ns)).Err() }); err != nil {
 		c.invalidationFailed()
 		return
@@ -398,6 +404,11 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	deleted := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		deleted[k] = true
+	}
+	c.abandonFlights(func(f *flight) bool { return f.ns == "" && deleted[f.key] })
 	var raw any
 	err := c.call(ctx, func(ctx context.Context) error {
 		s, err := c.rdb.Get(ctx, c.epochKey).Result()
@@ -423,6 +434,24 @@ func (c *Cache) Delete(ctx context.Context, keys ...string) {
 	}
 	if err := c.call(ctx, func(ctx context.Context) error { return c.rdb.Del(ctx, full...).Err() }); err != nil {
 		c.invalidationFailed()
+	}
+}
+
+// abandonFlights detaches the loads in flight that match from the coalescing map, so that every
+// caller arriving after an invalidation starts (or joins) a load that began after it. Their
+// current waiters still get their result: they asked before the invalidation returned, so
+// either answer is right for them. Without this, a flight whose key does not carry the namespace
+// version (Redis unreachable or an invalidation outstanding: the "?n:" and "?k:" keys) could hand
+// a calendar read before a booking to a read that arrived after the booking's response. A
+// detached flight still writes its entry when it can, under the version it read: one that a
+// Bump has made unreachable. Flights are few (one per key being loaded), so the scan is cheap.
+func (c *Cache) abandonFlights(match func(*flight) bool) {
+	c.fmu.Lock()
+	defer c.fmu.Unlock()
+	for k, f := range c.flights {
+		if match(f) {
+			delete(c.flights, k)
+		}
 	}
 }
 
@@ -509,6 +538,8 @@ func (c *Cache) ready(ctx context.Context) bool {
 type lookup struct {
 	full      string // the Redis key of the entry (valid when cacheable)
 	flight    string // the coalescing key
+	ns        string // the namespace of a namespaced key, "" for a plain one
+	key       string // the caller's key (inside ns when namespaced)
 	data      []byte
 	found     bool
 	cacheable bool  // Redis answered and no invalidation is outstanding: the entry may be written
@@ -545,7 +576,7 @@ func (c *Cache) parseCounter(v any) (int64, bool) {
 // lookupPlain fetches the epoch and the entry under the epoch last seen in one round trip; only
 // when the epoch has moved does it need a second one.
 func (c *Cache) lookupPlain(ctx context.Context, key string) lookup {
-	lk := lookup{flight: "?k:" + key}
+	lk := lookup{flight: "?k:" + key, key: key}
 	if !c.ready(ctx) {
 		return lk
 	}
@@ -574,7 +605,7 @@ func (c *Cache) lookupPlain(ctx context.Context, key string) lookup {
 	}
 	data, found, err := c.get(ctx, lk.full)
 	if err != nil {
-		return lookup{flight: "?k:" + key}
+		return lookup{flight: "?k:" + key, key: key}
 	}
 	lk.data, lk.found = data, found
 	return lk
@@ -584,7 +615,7 @@ func (c *Cache) lookupPlain(ctx context.Context, key string) lookup {
 // last seen, in one round trip (MGET is atomic, so the three agree); only when one of them has
 // moved does it need a second round trip for the entry under the current ones.
 func (c *Cache) lookupIn(ctx context.Context, ns, key string) lookup {
-	lk := lookup{flight: "?n:" + ns + "|" + key}
+	lk := lookup{flight: "?n:" + ns + "|" + key, ns: ns, key: key}
 	if strings.ContainsRune(ns, '|') || !c.ready(ctx) {
 		return lk
 	}
@@ -605,7 +636,7 @@ func (c *Cache) lookupIn(ctx context.Context, ns, key string) lookup {
 	c.epoch.Store(epoch)
 	full := c.nsKey(epoch, version, ns, key)
 	if epoch == guessEpoch && version == guessVersion {
-		lk = lookup{full: full, flight: full, cacheable: true, version: epoch + version + 1}
+		lk = lookup{full: full, flight: full, ns: ns, key: key, cacheable: true, version: epoch + version + 1}
 		if s, ok := vals[2].(string); ok {
 			lk.data, lk.found = []byte(s), true
 		}
@@ -616,7 +647,7 @@ func (c *Cache) lookupIn(ctx context.Context, ns, key string) lookup {
 	if err != nil {
 		return lk
 	}
-	return lookup{full: full, flight: full, data: data, found: found, cacheable: true, version: epoch + version + 1}
+	return lookup{full: full, flight: full, ns: ns, key: key, data: data, found: found, cacheable: true, version: epoch + version + 1}
 }
 
 // maxVersionGuesses bounds the namespace versions remembered for one-round-trip lookups; past it
@@ -684,6 +715,7 @@ type flight struct {
 	done    chan struct{}
 	waiters int // callers still waiting; guarded by Cache.fmu
 	cancel  context.CancelFunc
+	ns, key string // what the flight loads (lookup.ns, lookup.key), for abandonFlights
 
 	// Written before done is closed.
 	data []byte // the entry (JSON or tombstone); nil when there is none
@@ -742,7 +774,7 @@ func join[T any](ctx context.Context, c *Cache, lk lookup, ttl time.Duration, lo
 		// The load belongs to every waiter, not to the caller that happened to start it: it keeps
 		// the starter's values but not its cancellation.
 		lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		f = &flight{done: make(chan struct{}), waiters: 1, cancel: cancel}
+		f = &flight{done: make(chan struct{}), waiters: 1, cancel: cancel, ns: lk.ns, key: lk.key}
 		c.flights[lk.flight] = f
 		c.fmu.Unlock()
 		go runFlight(lctx, c, f, lk, ttl, load)

@@ -9,15 +9,16 @@
 //	catalog          Categories, CatalogServices, CatalogServiceDetail, catalog (6h)  any change to which offers are
 //	                 TopServicesPerCategory, PopularServices                          active: offer create/delete, an
 //	                                                                                  instructor's status change
-//	instructors      PublicInstructors (every filter and page)        profile (5m)  any change to a public profile
+//	instructors      PublicInstructors indexes (one per filter)       profile (5m)  any change to a public profile
 //	profile:<id>     PublicInstructor(id)                             profile (5m)  that instructor's profile, offers,
 //	                                                                                  name, zone or status
 //	avail:<id>       PublicCalendar(id, from, to), every window       availability  the same, plus every booking,
 //	                                                                  (configured)  cancellation and availability write
 //	                                                                                (actors.Config.OnChange)
 //
-// Keys inside a namespace include every argument of the call (encoded as JSON, so no two argument
-// lists share a key). The catalog is one namespace rather than one per service because every
+// Keys inside a namespace are canonical and bounded: the listings key only canonical filters and
+// cut pages in memory (see keys.go); other keys encode their arguments as JSON, so no two argument
+// lists share a key. The catalog is one namespace rather than one per service because every
 // catalog shape carries active_instructors, which any offer change can move; offer changes are
 // rare next to catalog reads, so a whole-catalog reload after one costs little. Offer updates do
 // not touch the catalog: a patch cannot change whether an offer is active. Bookings do not touch
@@ -40,6 +41,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/instainstru/instainstru"
 	"github.com/instainstru/instainstru/persistence"
@@ -102,6 +105,7 @@ func writeThrough[T any](ctx context.Context, c *Cache, instructorID string, wit
 type Catalog struct {
 	cache *Cache
 	next  instainstru.CatalogReader
+	memo  catalogIndexMemo
 }
 
 // NewCatalog wraps next. A nil cache caches nothing.
@@ -115,10 +119,32 @@ func (d *Catalog) Categories(ctx context.Context) ([]instainstru.Category, error
 		func(ctx context.Context) ([]instainstru.Category, error) { return d.next.Categories(ctx) })
 }
 
-// CatalogServices implements instainstru.CatalogReader.
+// CatalogServices implements instainstru.CatalogReader. Only the whole catalog and the results of
+// catalog terms are cached (see keys.go); the page is cut from them in memory.
 func (d *Catalog) CatalogServices(ctx context.Context, q instainstru.ServiceQuery) (instainstru.ServicePage, error) {
-	return GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("services", q), d.cache.TTL(TierCatalog),
-		func(ctx context.Context) (instainstru.ServicePage, error) { return d.next.CatalogServices(ctx, q) })
+	q.Text, q.CategorySlug = canonicalText(q.Text), canonicalText(q.CategorySlug)
+	if d.cache == nil || (q.After != nil && !persistence.ValidID(q.After.ID)) {
+		return d.next.CatalogServices(ctx, q) // the store refuses a malformed cursor
+	}
+	ix, err := d.index(ctx)
+	if err != nil {
+		return instainstru.ServicePage{}, err
+	}
+	if q.Text == "" {
+		return pageServices(ix.all, q.CategorySlug, q.Limit, q.After), nil
+	}
+	if !ix.terms[q.Text] {
+		return d.next.CatalogServices(ctx, q) // not worth a key: read through
+	}
+	text := q.Text
+	list, _, err := GetOrLoadInNear(ctx, d.cache, nsCatalog, cacheKey("services-text", text), d.cache.TTL(TierCatalog),
+		func(ctx context.Context) (instainstru.ServicePage, error) {
+			return d.next.CatalogServices(ctx, instainstru.ServiceQuery{Text: text, Limit: allServices})
+		})
+	if err != nil {
+		return instainstru.ServicePage{}, err
+	}
+	return pageServices(list, q.CategorySlug, q.Limit, q.After), nil
 }
 
 // serviceDetail is the two results of CatalogServiceDetail as one cache entry.
@@ -130,6 +156,19 @@ type serviceDetail struct {
 // CatalogServiceDetail implements instainstru.CatalogReader. An unknown service is remembered
 // as not_found for the cache's NotFoundTTL.
 func (d *Catalog) CatalogServiceDetail(ctx context.Context, idOrSlug string) (*instainstru.CatalogService, *instainstru.ServiceAnalytics, error) {
+	if d.cache == nil {
+		return d.next.CatalogServiceDetail(ctx, idOrSlug)
+	}
+	// One key per active service, whatever spelling of its id or slug was asked.
+	ix, err := d.index(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	known := ix.byRef[strings.ToLower(strings.TrimSpace(idOrSlug))]
+	if known == nil {
+		return nil, nil, &instainstru.Error{Code: instainstru.CodeNotFound, Message: "catalog service not found"}
+	}
+	idOrSlug = strings.ToLower(known.ID)
 	v, err := GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("service", idOrSlug), d.cache.TTL(TierCatalog),
 		func(ctx context.Context) (serviceDetail, error) {
 			s, a, err := d.next.CatalogServiceDetail(ctx, idOrSlug)
@@ -144,20 +183,33 @@ func (d *Catalog) CatalogServiceDetail(ctx context.Context, idOrSlug string) (*i
 	return v.Service, v.Analytics, nil
 }
 
-// TopServicesPerCategory implements instainstru.CatalogReader.
+// TopServicesPerCategory implements instainstru.CatalogReader: one entry at the largest limit,
+// cut in memory (the store's order is total, so the first n of 100 are the top n).
 func (d *Catalog) TopServicesPerCategory(ctx context.Context, perCategory int) ([]instainstru.CategoryServices, error) {
-	return GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("top", perCategory), d.cache.TTL(TierCatalog),
+	if perCategory < 1 || perCategory > maxListLimit {
+		return d.next.TopServicesPerCategory(ctx, perCategory)
+	}
+	rows, err := GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("top", maxListLimit), d.cache.TTL(TierCatalog),
 		func(ctx context.Context) ([]instainstru.CategoryServices, error) {
-			return d.next.TopServicesPerCategory(ctx, perCategory)
+			return d.next.TopServicesPerCategory(ctx, maxListLimit)
 		})
+	for i := range rows {
+		rows[i].Services = rows[i].Services[:min(perCategory, len(rows[i].Services))]
+	}
+	return rows, err
 }
 
-// PopularServices implements instainstru.CatalogReader.
+// PopularServices implements instainstru.CatalogReader: one entry per days of popularDaysGrid at
+// the largest limit, cut in memory; other days are read through.
 func (d *Catalog) PopularServices(ctx context.Context, limit, days int) ([]instainstru.CatalogService, error) {
-	return GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("popular", limit, days), d.cache.TTL(TierCatalog),
+	if limit < 1 || limit > maxListLimit || !slices.Contains(popularDaysGrid, days) {
+		return d.next.PopularServices(ctx, limit, days)
+	}
+	svcs, err := GetOrLoadIn(ctx, d.cache, nsCatalog, cacheKey("popular", maxListLimit, days), d.cache.TTL(TierCatalog),
 		func(ctx context.Context) ([]instainstru.CatalogService, error) {
-			return d.next.PopularServices(ctx, limit, days)
+			return d.next.PopularServices(ctx, maxListLimit, days)
 		})
+	return svcs[:min(limit, len(svcs))], err
 }
 
 // Instructors is instainstru.InstructorStore with the public reads cached (profile TTL):
@@ -165,25 +217,50 @@ func (d *Catalog) PopularServices(ctx context.Context, limit, days int) ([]insta
 // through. UpdateInstructorProfile writes through and then invalidates the instructor's profile,
 // availability (buffer and minimum advance are part of the cached calendar) and the listings.
 type Instructors struct {
-	cache *Cache
-	next  instainstru.InstructorStore
+	cache   *Cache
+	next    instainstru.InstructorStore
+	catalog *Catalog // resolves service and category filters to their canonical form
 }
 
-// NewInstructors wraps next. A nil cache caches nothing.
-func NewInstructors(c *Cache, next instainstru.InstructorStore) *Instructors {
-	return &Instructors{cache: c, next: next}
+// NewInstructors wraps next; catalog (the cached catalog over the same database) resolves the
+// listing's filters. A nil cache caches nothing.
+func NewInstructors(c *Cache, next instainstru.InstructorStore, catalog *Catalog) *Instructors {
+	return &Instructors{cache: c, next: next, catalog: catalog}
 }
 
-// PublicInstructors implements instainstru.InstructorStore.
+// PublicInstructors implements instainstru.InstructorStore. The listing is assembled from a
+// compact index per canonical filter and the per-instructor profile entries (see keys.go), so
+// prices, limits and cursors add no keys.
 func (d *Instructors) PublicInstructors(ctx context.Context, q instainstru.InstructorQuery) (instainstru.InstructorPage, error) {
-	return GetOrLoadIn(ctx, d.cache, nsInstructors, cacheKey("list", q), d.cache.TTL(TierProfile),
-		func(ctx context.Context) (instainstru.InstructorPage, error) {
-			page, err := d.next.PublicInstructors(ctx, q)
-			for i := range page.Instructors {
-				page.Instructors[i].Email = ""
-			}
-			return page, err
+	rates, ok := d.next.(InstructorRatesReader)
+	if d.cache == nil || !ok || d.catalog == nil || (q.AfterID != "" && !persistence.ValidID(q.AfterID)) {
+		page, err := d.next.PublicInstructors(ctx, q)
+		for i := range page.Instructors {
+			page.Instructors[i].Email = ""
+		}
+		return page, err
+	}
+	ix, err := d.catalog.index(ctx)
+	if err != nil {
+		return instainstru.InstructorPage{}, err
+	}
+	f := resolveFilter(ix, q.Service, q.CategorySlug)
+	if f.empty {
+		return instainstru.InstructorPage{Instructors: []instainstru.InstructorProfile{}}, nil
+	}
+	index, _, err := GetOrLoadInNear(ctx, d.cache, nsInstructors, cacheKey("index", f.key()), d.cache.TTL(TierProfile),
+		func(ctx context.Context) ([]instainstru.InstructorRates, error) {
+			return rates.PublicInstructorRates(ctx, f.serviceID, f.category)
 		})
+	if err != nil {
+		return instainstru.InstructorPage{}, err
+	}
+	ids, next := pageInstructors(index, q)
+	profiles, err := d.listingProfiles(ctx, ids)
+	if err != nil {
+		return instainstru.InstructorPage{}, err
+	}
+	return instainstru.InstructorPage{Instructors: profiles, NextAfterID: next}, nil
 }
 
 // PublicInstructor implements instainstru.InstructorStore. Not found (including suspended and
@@ -388,6 +465,7 @@ type Backend interface {
 	instainstru.UserStore
 	// MostBookedInstructors ranks public instructors for cache warming (see WarmCache).
 	MostBookedInstructors(ctx context.Context, days, limit int) ([]string, error)
+	InstructorRatesReader
 }
 
 // Stores is the full set of cached decorators over one backend, wired into the API in
@@ -407,9 +485,10 @@ type Stores struct {
 
 // NewStores wraps every read interface of b with c.
 func NewStores(c *Cache, b Backend) *Stores {
+	catalog := NewCatalog(c, b)
 	return &Stores{
-		Catalog:     NewCatalog(c, b),
-		Instructors: NewInstructors(c, b),
+		Catalog:     catalog,
+		Instructors: NewInstructors(c, b, catalog),
 		Offers:      NewOffers(c, b),
 		Public:      NewPublicAvailability(c, b),
 		Accounts:    NewAccounts(c, b),

@@ -124,21 +124,21 @@ func TestCachedCatalogReads(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			want, err := tt.direct()
 			require.NoError(t, err)
+			// Entries are shared between argument lists (see keys.go), so the first call may find
+			// what an earlier one loaded; the second never loads anything.
 			var first, second any
-			hits, loads := statDelta(c, func() { first, err = tt.cached() })
+			_, _ = statDelta(c, func() { first, err = tt.cached() })
 			require.NoError(t, err)
-			require.Equal(t, int64(0), hits, "first call of these arguments is a miss")
-			require.Equal(t, int64(1), loads)
 			sameJSON(t, want, first)
-			hits, loads = statDelta(c, func() { second, err = tt.cached() })
+			hits, loads := statDelta(c, func() { second, err = tt.cached() })
 			require.NoError(t, err)
-			require.Equal(t, int64(1), hits, "second call is a hit")
+			require.Positive(t, hits, "second call is served from the cache")
 			require.Equal(t, int64(0), loads)
 			sameJSON(t, want, second)
 		})
 	}
 
-	// An unknown service is not_found, and remembered as such.
+	// An unknown service is not_found, answered from the catalog index without a key or a query.
 	for range 2 {
 		_, _, err := cs.Catalog.CatalogServiceDetail(ctx, "no-such-service")
 		require.True(t, instainstru.IsCode(err, instainstru.CodeNotFound), "%v", err)
