@@ -81,6 +81,25 @@ type PublicCalendar struct {
 	Version int64
 }
 
+// calendarBlock is the grid public calendars are loaded (and cached) on: a window asked is
+// widened to whole blocks, so a cache holds a few calendars per instructor whatever windows are
+// asked, instead of one per (start, end) pair. 28 days from a Monday: a 7-day view needs one or
+// two blocks.
+const calendarBlock = 28
+
+var calendarAnchor = Date{Year: 2000, Month: 1, Day: 3}
+
+// CalendarWindow widens the dates [lo, hi] to whole blocks of the calendar grid: the window a
+// public calendar for them is loaded with (the API and cache warming use it, so they meet in the
+// cache).
+func CalendarWindow(lo, hi Date) (Date, Date) {
+	down := func(d Date) Date {
+		n := calendarAnchor.DaysUntil(d)
+		return calendarAnchor.AddDays(n - ((n%calendarBlock)+calendarBlock)%calendarBlock)
+	}
+	return down(lo), down(hi).AddDays(calendarBlock - 1)
+}
+
 // Visible reports whether the instructor may be shown publicly at all: suspended and
 // deactivated instructors are hidden.
 func (c *PublicCalendar) Visible() bool { return c.AccountStatus == StatusActive }

@@ -12,10 +12,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -29,6 +29,7 @@ import (
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
 	"github.com/instainstru/instainstru/persistence/cache"
+	"github.com/instainstru/instainstru/persistence/testenv"
 )
 
 // withDirectory wires a directory of instructor actors over store (with cfg; a cache's Stores,
@@ -633,4 +634,38 @@ func TestStormAcrossTwoNodes(t *testing.T) {
 		AND starts_at > now()`, suspended.ID).Scan(&future))
 	require.Zero(t, future, "the suspended instructor holds no future lesson")
 	require.Greater(t, counts[201], 50, "the storm did book")
+}
+
+// Defect 10 (public calendars): the public availability cache was keyed by the exact window asked,
+// so arbitrary start/end pairs made arbitrary keys. Windows are now loaded in aligned blocks.
+func TestPublicCalendarKeysStayBounded(t *testing.T) {
+	_, cs := sharedTestCache(t)
+	e := newEnv(t, withCache(t, cs))
+	f := e.pubInstructor(t, "Ada Lovelace", "America/New_York", 0, 0, "{60}")
+	today := f.today()
+	f.setAvailability(t, today.AddDays(3), "09:00-12:00")
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := 0; i < 200; i++ {
+		start := today.AddDays(rng.IntN(300))
+		end := start.AddDays(rng.IntN(30))
+		r := e.do("GET", pubPath(f.id, "start_date="+start.String(), "end_date="+end.String()), nil)
+		require.Equal(t, 200, r.Status, "%s", r.Body)
+	}
+	// The answers stay right.
+	_, got := getAvailability(t, e, pubPath(f.id, "start_date="+today.AddDays(3).String(), "end_date="+today.AddDays(4).String()))
+	require.Equal(t, []string{"09:00-12:00"}, slotsOf(t, got.AvailabilityByDate[today.AddDays(3).String()]))
+	keys := 0
+	rdb, err := cache.Dial(testenv.RedisURL(t, 1))
+	require.NoError(t, err)
+	defer rdb.Close()
+	iter := rdb.Scan(t.Context(), 0, "*avail:"+f.id+"*", 1000).Iterator()
+	for iter.Next(t.Context()) {
+		keys++
+	}
+	require.NoError(t, iter.Err())
+	t.Logf("200 windows, %d calendar keys", keys)
+	require.LessOrEqual(t, keys, 40, "calendar keys per instructor are bounded by the aligned blocks, not by the windows asked")
+	// A window beyond the horizon is refused, not cached.
+	far := today.AddDays(400)
+	requireProblem(t, e.do("GET", pubPath(f.id, "start_date="+far.String(), "end_date="+far.AddDays(1).String()), nil), 422, "beyond_horizon")
 }

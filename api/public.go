@@ -41,13 +41,15 @@ type PublicAvailabilityConfig struct {
 	// ShowInstructorName shows "Sarah C." (first name, last initial); otherwise no name at all.
 	ShowInstructorName bool
 	// HorizonDays (AVAILABILITY_HORIZON_DAYS): dates further ahead have no bookable time, as
-	// the booking rules refuse them; 0 means no horizon.
+	// the booking rules refuse them, and a window starting there is 422 beyond_horizon; 0 means
+	// no horizon.
 	HorizonDays int
 }
 
-// DefaultPublicAvailabilityConfig is 30 days, full detail, names shown.
+// DefaultPublicAvailabilityConfig is 30 days, full detail, names shown, a 365-day horizon.
 func DefaultPublicAvailabilityConfig() PublicAvailabilityConfig {
-	return PublicAvailabilityConfig{Days: 30, DetailLevel: string(instainstru.DetailFull), ShowInstructorName: true}
+	return PublicAvailabilityConfig{Days: 30, DetailLevel: string(instainstru.DetailFull), ShowInstructorName: true,
+		HorizonDays: 365}
 }
 
 // Limits of PUBLIC_AVAILABILITY_DAYS and the default window width.
@@ -215,6 +217,14 @@ func (s *Server) publicAvailability(c *fiber.Ctx) error {
 	} else {
 		hi = laterDate(lo, utcToday.AddDays(1)).AddDays(span)
 	}
+	// No date past the horizon has bookable time: such a window is refused (with the latest
+	// "today" any zone can have), so it can neither be loaded nor cached.
+	if start != nil && cfg.HorizonDays > 0 {
+		if err := instainstru.CheckHorizon("start_date", *start, utcToday.AddDays(1), cfg.HorizonDays); err != nil {
+			return err
+		}
+	}
+	lo, hi = instainstru.CalendarWindow(lo, hi)
 	cal, today, err := s.loadVisible(c, id, lo, hi, now)
 	if err != nil {
 		return err
@@ -292,7 +302,8 @@ func (s *Server) publicNextAvailable(c *fiber.Ctx) error {
 	}
 	now := s.deps.Now()
 	utcToday := instainstru.DateOf(now.UTC())
-	cal, today, err := s.loadVisible(c, id, utcToday.AddDays(-1), utcToday.AddDays(1+cfg.Days), now)
+	lo, hi := instainstru.CalendarWindow(utcToday.AddDays(-1), utcToday.AddDays(1+cfg.Days))
+	cal, today, err := s.loadVisible(c, id, lo, hi, now)
 	if err != nil {
 		return err
 	}

@@ -104,5 +104,5 @@ func (s *Stores) WarmCache(ctx context.Context) (WarmStats, error) {
 // without dates at instant now.
 func warmCalendarWindow(now time.Time) (from, to instainstru.Date) {
 	today := instainstru.DateOf(now.UTC())
-	return today.AddDays(-1), today.AddDays(7)
+	return instainstru.CalendarWindow(today.AddDays(-1), today.AddDays(7))
 }

@@ -158,6 +158,20 @@ func Main(m *testing.M, label string, dbp **DB) {
 // suites against one Redis at once without flushing each other's keys.
 func Redis(t testing.TB, dbNumber int) (*cache.Client, string) {
 	t.Helper()
+	u := RedisURL(t, dbNumber)
+	c := dial(t, u)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := c.FlushDB(ctx).Err(); err != nil {
+		t.Fatalf("redis at %s (run scripts/dev-services.sh): %v", RedisBaseURL(), err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c, u
+}
+
+// RedisURL is the URL of a package's Redis DB number (TEST_REDIS_DB_OFFSET applied), without
+// flushing it: for a second client on a DB the package already uses.
+func RedisURL(t testing.TB, dbNumber int) string {
 	if off, err := strconv.Atoi(os.Getenv("TEST_REDIS_DB_OFFSET")); err == nil {
 		dbNumber = (dbNumber + off) % 16
 	}
@@ -166,12 +180,5 @@ func Redis(t testing.TB, dbNumber int) (*cache.Client, string) {
 		t.Fatalf("parse redis url: %v", err)
 	}
 	u.Path = fmt.Sprintf("/%d", dbNumber)
-	c := dial(t, u.String())
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	if err := c.FlushDB(ctx).Err(); err != nil {
-		t.Fatalf("redis at %s (run scripts/dev-services.sh): %v", RedisBaseURL(), err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c, u.String()
+	return u.String()
 }

@@ -108,16 +108,16 @@ func checkInvariants(t *testing.T, q string, p Parsed) {
 
 // hostileInputs are far past the HTTP limit and built to find quadratic or expanding work.
 var hostileInputs = []string{
-		strings.Repeat("pianno guitr spansh calculas ", 400),
-		strings.Repeat("between 3 and ", 500),
-		strings.Repeat("$", 100000),
-		strings.Repeat("a", 100000),
-		strings.Repeat("1/2 ", 5000),
-		strings.Repeat("é", 50000),
-		strings.Repeat("\u0301", 50000), // combining marks only
-		strings.Repeat("ﷺ", 5000),       // expands eighteen-fold under NFKD
-		strings.Repeat("sat ", 1000),
-		strings.Repeat("xqzvw ", 1000),
+	strings.Repeat("pianno guitr spansh calculas ", 400),
+	strings.Repeat("between 3 and ", 500),
+	strings.Repeat("$", 100000),
+	strings.Repeat("a", 100000),
+	strings.Repeat("1/2 ", 5000),
+	strings.Repeat("é", 50000),
+	strings.Repeat("\u0301", 50000), // combining marks only
+	strings.Repeat("ﷺ", 5000),       // expands eighteen-fold under NFKD
+	strings.Repeat("sat ", 1000),
+	strings.Repeat("xqzvw ", 1000),
 }
 
 // TestLongAndHostileInputs: no panic and sound readings on inputs far past the HTTP limit (their
