@@ -36,7 +36,8 @@ const (
 //   - active_instructors: instructors with an active offer of s whose account is active (one
 //     active offer per instructor and service), as of the run.
 //   - avg_price_cents, price_p25/p50/p75_cents: mean and quartiles (continuous, interpolated)
-//     of the hourly rates of those active offers, rounded to the cent; null without any.
+//     of the hourly rates of those active offers, rounded to the cent (halves away from zero);
+//     null without any.
 //   - demand_score, in [0, 1]: with activity(s) = booking_count_30d + search_count_30d / 10 (ten
 //     searches weigh as much as one booking) and pressure(s) = activity(s) / max(1,
 //     active_instructors), demand_score = 0.7 · activity / max activity + 0.3 · pressure / max
@@ -70,9 +71,9 @@ func (s *Store) ComputeServiceAnalytics(ctx context.Context, day instainstru.Dat
 		), offers AS (
 			SELECT o.catalog_service_id, count(*) AS n,
 			       round(avg(o.hourly_rate_cents))::int AS avg_price,
-			       round(percentile_cont(0.25) WITHIN GROUP (ORDER BY o.hourly_rate_cents))::int AS p25,
-			       round(percentile_cont(0.50) WITHIN GROUP (ORDER BY o.hourly_rate_cents))::int AS p50,
-			       round(percentile_cont(0.75) WITHIN GROUP (ORDER BY o.hourly_rate_cents))::int AS p75
+			       round((percentile_cont(0.25) WITHIN GROUP (ORDER BY o.hourly_rate_cents))::numeric)::int AS p25,
+			       round((percentile_cont(0.50) WITHIN GROUP (ORDER BY o.hourly_rate_cents))::numeric)::int AS p50,
+			       round((percentile_cont(0.75) WITHIN GROUP (ORDER BY o.hourly_rate_cents))::numeric)::int AS p75
 			FROM instructor_services o
 			JOIN users u ON u.id = o.instructor_id
 			WHERE o.is_active AND u.account_status = 'active'
