@@ -75,7 +75,15 @@ func (e DailyEntry) Cron() string { return fmt.Sprintf("%d %d * * *", e.Minute, 
 // At is the instant of the entry's occurrence on day. On the spring-forward day a time inside
 // the skipped hour moves forward by the gap (02:00 becomes 03:00 EDT).
 func (e DailyEntry) At(day instainstru.Date) time.Time {
-	return time.Date(day.Year, day.Month, day.Day, e.Hour, e.Minute, 0, 0, dailyZone)
+	t := time.Date(day.Year, day.Month, day.Day, e.Hour, e.Minute, 0, 0, dailyZone)
+	if t.Hour() != e.Hour || t.Minute() != e.Minute {
+		// The wall time falls in a gap, where time.Date may land either side of it; read it with
+		// the offset in force before the gap, which puts it after the gap by the gap's length.
+		_, before := t.Add(-12 * time.Hour).Zone()
+		wall := time.Date(day.Year, day.Month, day.Day, e.Hour, e.Minute, 0, 0, time.UTC)
+		t = wall.Add(-time.Duration(before) * time.Second).In(dailyZone)
+	}
+	return t
 }
 
 // LastOccurrence is the day of the latest occurrence at or before now.
