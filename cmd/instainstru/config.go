@@ -52,6 +52,10 @@ type Config struct {
 	RequestTimeout time.Duration
 	// RefreshReuseGrace is how long a spent refresh token still gets its successor again.
 	RefreshReuseGrace time.Duration
+
+	// AutoCompleteAfter: a confirmed lesson that ended longer ago than this is completed by the
+	// daily upkeep job (until then its instructor may still mark it a no-show).
+	AutoCompleteAfter time.Duration
 }
 
 // Production reports whether APP_ENV is production.
@@ -163,6 +167,8 @@ func loadConfig(get func(string) string) (*Config, error) {
 
 		RequestTimeout:    r.dur("REQUEST_TIMEOUT", 10*time.Second),
 		RefreshReuseGrace: r.dur("REFRESH_REUSE_GRACE", 10*time.Second),
+
+		AutoCompleteAfter: r.dur("AUTO_COMPLETE_AFTER", 72*time.Hour),
 	}
 	defFormat := "text"
 	if c.Production() {
