@@ -447,6 +447,10 @@ func authzRoutes(t *testing.T, f *authzFixture) []authzRoute {
 				require.Equal(t, "no_show", r.Map(t)["status"])
 			}},
 
+		// ---- admin: only accounts with role admin (none of the four).
+		{method: "POST", route: "/api/v1/admin/analytics/recalculate",
+			want: [4]int{403, 403, 403, 403}, call: shared("/api/v1/admin/analytics/recalculate", nil)},
+
 		// ---- the instructor's own profile and offers: students get 403 everywhere.
 		{method: "GET", route: "/api/v1/instructors/me", instructor: true,
 			want: [4]int{403, 200, 403, 200}, call: shared("/api/v1/instructors/me", nil),

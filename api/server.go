@@ -96,6 +96,9 @@ type Deps struct {
 	Now func() time.Time
 	// Search enables GET /search/instructors (natural-language search, public, optional auth).
 	Search Searcher
+	// AnalyticsQueue enables POST /admin/analytics/recalculate (admin accounts, with Tokens);
+	// GET /analytics/services/{id} comes with Catalog.
+	AnalyticsQueue AnalyticsQueue
 }
 
 // Server is the HTTP API.
@@ -202,6 +205,7 @@ func (s *Server) routes() {
 	if s.deps.Search != nil {
 		s.searchRoutes(v1)
 	}
+	s.analyticsRoutes(v1)
 }
 
 func joinOrigins(origins []string) string {

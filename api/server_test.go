@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
 	"github.com/instainstru/instainstru/actors"
@@ -13,6 +14,7 @@ import (
 	"github.com/instainstru/instainstru/persistence"
 	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/persistence/testenv"
+	"github.com/instainstru/instainstru/tasks"
 )
 
 // env is one running test server and what it is wired to.
@@ -63,6 +65,8 @@ func newEnv(t testing.TB, opts ...func(*api.Config, *api.Deps)) *env {
 		Public:             db.Store,
 		PublicAvailability: api.DefaultPublicAvailabilityConfig(),
 		Search:             searchEngine(t),
+		// Recalculations are queued in this package's Redis DB, where tests can read them back.
+		AnalyticsQueue: tasks.RecalcQueue{Queue: asynq.NewClientFromRedisClient(rdb)},
 	}
 	for _, o := range opts {
 		o(&cfg, &deps)

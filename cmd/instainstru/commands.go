@@ -8,11 +8,14 @@ import (
 	"net"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"github.com/instainstru/instainstru/actors"
 	"github.com/instainstru/instainstru/api"
 	"github.com/instainstru/instainstru/persistence"
 	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/persistence/seed"
+	"github.com/instainstru/instainstru/tasks"
 )
 
 func cmdMigrate(ctx context.Context, cfg *Config, log *slog.Logger, down bool) error {
@@ -151,6 +154,8 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		Public:        cached.Public,
 		MonitoringKey: cfg.MonitoringKey,
 		Search:        searchEngine,
+		// POST /admin/analytics/recalculate queues on the job queue's Redis.
+		AnalyticsQueue: tasks.RecalcQueue{Queue: asynq.NewClientFromRedisClient(rdb)},
 		StatsSources: map[string]func() any{
 			"cache":  func() any { return cacheReport(rc.Stats()) },
 			"actors": func() any { return dir.Stats() },

@@ -57,6 +57,9 @@ type Config struct {
 	// its sender before it counts as a dead worker's and is sent again (longer than SMTPTimeout).
 	SMTPTimeout    time.Duration
 	MailClaimLease time.Duration
+	// AutoCompleteAfter: a confirmed lesson that ended longer ago than this is completed by the
+	// daily upkeep job (until then its instructor may still mark it a no-show).
+	AutoCompleteAfter time.Duration
 }
 
 // Production reports whether APP_ENV is production.
@@ -169,8 +172,9 @@ func loadConfig(get func(string) string) (*Config, error) {
 		RequestTimeout:    r.dur("REQUEST_TIMEOUT", 10*time.Second),
 		RefreshReuseGrace: r.dur("REFRESH_REUSE_GRACE", 10*time.Second),
 
-		SMTPTimeout:    r.dur("SMTP_TIMEOUT", 15*time.Second),
-		MailClaimLease: r.dur("MAIL_CLAIM_LEASE", 2*time.Minute),
+		SMTPTimeout:       r.dur("SMTP_TIMEOUT", 15*time.Second),
+		MailClaimLease:    r.dur("MAIL_CLAIM_LEASE", 2*time.Minute),
+		AutoCompleteAfter: r.dur("AUTO_COMPLETE_AFTER", 72*time.Hour),
 	}
 	defFormat := "text"
 	if c.Production() {

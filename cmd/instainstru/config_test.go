@@ -64,3 +64,14 @@ func TestMaskURL(t *testing.T) {
 	require.Equal(t, "postgres://u:****@h/db", maskURL("postgres://u:secret@h/db"))
 	require.Equal(t, "redis://127.0.0.1:6379/0", maskURL("redis://127.0.0.1:6379/0"))
 }
+
+func TestConfigAutoCompleteAfter(t *testing.T) {
+	c, err := loadConfig(envOf(nil))
+	require.NoError(t, err)
+	require.Equal(t, 72*time.Hour, c.AutoCompleteAfter)
+	c, err = loadConfig(envOf(map[string]string{"AUTO_COMPLETE_AFTER": "48h"}))
+	require.NoError(t, err)
+	require.Equal(t, 48*time.Hour, c.AutoCompleteAfter)
+	_, err = loadConfig(envOf(map[string]string{"AUTO_COMPLETE_AFTER": "-1h"}))
+	require.Error(t, err)
+}

@@ -22,6 +22,8 @@ type jobEnv struct {
 	store *persistence.Store
 	redis asynq.RedisConnOpt
 	deps  tasks.Deps
+	daily tasks.DailyDeps
+	cfg   *Config
 	close func()
 }
 
@@ -50,9 +52,11 @@ func openJobs(ctx context.Context, cfg *Config, log *slog.Logger) (*jobEnv, erro
 	rc := cache.New(rdb, cache.DefaultConfig())
 	store := persistence.NewStore(pool)
 	client := asynq.NewClient(ropt)
-	env := &jobEnv{store: store, redis: ropt}
-	env.deps = tasks.Deps{Store: store, Mailer: mailer, Cache: cache.NewStores(rc, store), Client: client,
+	env := &jobEnv{store: store, redis: ropt, cfg: cfg}
+	stores := cache.NewStores(rc, store)
+	env.deps = tasks.Deps{Store: store, Mailer: mailer, Cache: stores, Client: client,
 		ClaimLease: cfg.MailClaimLease, Log: log}
+	env.daily = dailyDeps(cfg, log, store, stores, client)
 	env.close = func() {
 		_ = client.Close()
 		_ = rc.Close()
@@ -79,7 +83,9 @@ func cmdWorker(ctx context.Context, cfg *Config, log *slog.Logger) error {
 // newJobsMux is every handler the worker serves: the booking jobs (tasks.NewMux) and the daily
 // jobs, which register themselves on the same mux.
 func newJobsMux(env *jobEnv) *asynq.ServeMux {
-	return tasks.NewMux(env.deps)
+	mux := tasks.NewMux(env.deps)
+	tasks.RegisterDaily(mux, env.daily)
+	return mux
 }
 
 // runWorker runs the asynq server until ctx ends.
@@ -115,9 +121,15 @@ func runScheduler(ctx context.Context, env *jobEnv, log *slog.Logger) error {
 		defer wg.Done()
 		tasks.RunBookingLoops(ctx, env.deps)
 	}()
-	log.Info("scheduler running: outbox relay, reminder sweep")
+	var daily error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		daily = runDailySchedule(ctx, env.cfg, log, env.store)
+	}()
+	log.Info("scheduler running: outbox relay, reminder sweep, daily analytics, report, cache warming and upkeep")
 	wg.Wait()
-	return nil
+	return daily
 }
 
 // startJobs runs the worker and the scheduler beside the API (`all`) and mounts the job

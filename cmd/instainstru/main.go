@@ -6,6 +6,7 @@
 //	instainstru worker           background task processing (asynq)
 //	instainstru scheduler        outbox relay, reminder sweep, periodic jobs
 //	instainstru all              migrate, seed --demo, then everything in one process
+//	instainstru admin create     create an admin account
 //
 // Configuration comes from the environment only (see .env.example); this package is the only
 // one that reads it.
@@ -45,7 +46,9 @@ commands:
                    public availability against a bare constant handler (needs seed --demo)
   bench-search [-n 10000] [-runs 5]
                    generate instructors into <database>_bench_search and print p50/p99 of
-                   search_time_ms over 50 mixed queries`
+                   search_time_ms over 50 mixed queries
+  admin create --email E [--name N] [--password P]
+                   create an admin account (the password is read from stdin when omitted)`
 
 func run(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -79,6 +82,8 @@ func run(args []string) error {
 		return cmdServe(ctx, cfg, log, modeBench)
 	case "bench-search":
 		return cmdBenchSearch(ctx, cfg, log, args[1:])
+	case "admin":
+		return cmdAdmin(ctx, cfg, log, args[1:], stdin)
 	case "all":
 		if err := cmdMigrate(ctx, cfg, log, false); err != nil {
 			return err

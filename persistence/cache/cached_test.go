@@ -488,7 +488,7 @@ func TestWarmCache(t *testing.T) {
 	}
 
 	today := instainstru.DateOf(time.Now().UTC())
-	from, to := today.AddDays(-1), today.AddDays(7)
+	from, to := instainstru.CalendarWindow(today.AddDays(-1), today.AddDays(7)) // what the API loads
 	calls := 0
 	hits, loads := statDelta(c, func() {
 		_, err := cs.Catalog.Categories(ctx)
