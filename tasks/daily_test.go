@@ -20,7 +20,6 @@ import (
 	"github.com/instainstru/instainstru/tasks"
 )
 
-
 // queue returns asynq connection options on this package's Redis DB (flushed) and a client.
 func queue(t *testing.T) (asynq.RedisConnOpt, *asynq.Client, *asynq.Inspector) {
 	t.Helper()
