@@ -429,7 +429,7 @@ func (r *Runner) one(ctx context.Context, rng *rand.Rand) {
 			res = r.book(ctx, rng, base, in, today) // nothing to cancel yet: book instead
 		}
 	}
-	if ctx.Err() != nil && res.Status == 0 {
+	if ctx.Err() != nil && (res.Status == 0 || res.Err != nil) {
 		return // cut short by the end of the run, not by the server
 	}
 	res.Target = target
@@ -481,7 +481,13 @@ func (r *Runner) cancel(ctx context.Context, rng *rand.Rand, base string) Result
 	id := st.booked[i]
 	st.booked = append(st.booked[:i], st.booked[i+1:]...)
 	st.mu.Unlock()
-	res := r.do(ctx, Cancel, http.MethodPost, base+"/bookings/"+id+"/cancel", st.token, "", map[string]string{"reason": "plans changed"})
+	// A key on a cancellation is ignored by the server; it marks the request as safe to replay,
+	// so the HTTP client resends it if the server closed the idle connection it was written on.
+	key := ""
+	if r.cfg.IdempotencyKeys {
+		key = fmt.Sprintf("load-cancel-%016x", rng.Uint64())
+	}
+	res := r.do(ctx, Cancel, http.MethodPost, base+"/bookings/"+id+"/cancel", st.token, key, map[string]string{"reason": "plans changed"})
 	if res.Status == http.StatusOK {
 		res.BookingID = id
 	} else if res.Status == 0 || res.Status >= 500 {
