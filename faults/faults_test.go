@@ -177,7 +177,7 @@ func TestWorkerKill(t *testing.T) {
 	rs := testenv.StartRedis(t)
 	mail := startSMTP(s)
 	env := appEnv(db.url, "redis://"+rs.Addr()+"/0", "SMTP_HOST=127.0.0.1", fmt.Sprintf("SMTP_PORT=%d", mail.port),
-		"SMTP_TIMEOUT=2s", "MAIL_CLAIM_LEASE=8s")
+		"SMTP_TIMEOUT=5s", "MAIL_CLAIM_LEASE=11s")
 	_, base := s.server("serve", env, "serve")
 	worker := s.start("worker", env, "worker")
 	sched := s.start("scheduler", env, "scheduler")
@@ -203,9 +203,9 @@ func TestWorkerKill(t *testing.T) {
 	time.Sleep(phase(1500*time.Millisecond, 10*time.Second))
 	sn := l.stop()
 
-	// The dead worker's claims protect a send that might still run until the lease (8 s) ends;
+	// The dead worker's claims protect a send that might still run until the lease (11 s) ends;
 	// then the scheduler's start-up sweep re-queues them.
-	time.Sleep(time.Until(killedAt.Add(9 * time.Second)))
+	time.Sleep(time.Until(killedAt.Add(12 * time.Second)))
 	sched.stop(15 * time.Second)
 	s.start("scheduler-2", env, "scheduler")
 	// Confirmations are owed for the acknowledged bookings still confirmed (a cancelled lesson's
@@ -233,7 +233,10 @@ func TestWorkerKill(t *testing.T) {
 			JOIN bookings bk ON bk.id = b AND bk.status = 'confirmed'
 			WHERE (SELECT count(*) FROM notification_log n WHERE n.booking_id = b AND n.kind = 'booking_confirmed' AND n.status = 'sent') < 2`,
 			booked).Scan(&unconfirmed), "confirmations")
-		last = fmt.Sprintf("outbox pending %d, claimed or failed %d, bookings without both confirmations %d", pending, open, unconfirmed)
+		var states string
+		s.noErr(db.pool.QueryRow(ctx, `SELECT coalesce(string_agg(kind || ' ' || status || ' attempts ' || attempts, '; '), '')
+			FROM notification_log WHERE status IN ('sending', 'failed')`).Scan(&states), "open rows")
+		last = fmt.Sprintf("outbox pending %d, claimed or failed %d [%s], bookings without both confirmations %d", pending, open, states, unconfirmed)
 		return pending == 0 && open == 0 && unconfirmed == 0
 	})
 	t.Logf("settled: %s", last)
