@@ -8,7 +8,7 @@ PKGS := ./...
 
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: run test bench lint migrate seed seed-demo build services clean cluster cluster-test proto
+.PHONY: run test bench lint migrate seed seed-demo build services clean cluster cluster-test proto load faults
 
 services:
 	@bash scripts/dev-services.sh
@@ -60,6 +60,19 @@ cluster: services build
 cluster-test: services
 	CLUSTER_TEST_FULL=1 $(GO) test -count=1 -v -timeout 20m -run TestThreeNodes ./clustertest/
 	$(GO) test -count=1 -run '^$$' -bench RemoteHop -benchtime 1000x ./clustertest/
+
+## load: private PostgreSQL and Redis (or LOAD_DATABASE_URL / LOAD_REDIS_URL), migrate, seed
+## the catalog and 10,000 generated instructors, start `all` on loopback, drive the realistic mix
+## for LOAD_DURATION (60s), print throughput, p50/p99 per endpoint, errors and the overlap audit
+load: build
+	BIN=$(BIN) bash scripts/load.sh
+
+## faults: every fault scenario at full length on private PostgreSQL and Redis; one
+## `PASS <name>` or `FAIL <name>: <why>` line each, non-zero exit on any failure (the short form
+## runs in `make test`)
+faults: services
+	@set -o pipefail; FAULTS_FULL=1 $(GO) test -count=1 -v -timeout 20m ./faults/ 2>&1 | tee /tmp/instainstru-faults.log | grep -E '^(PASS|FAIL) '; \
+	rc=$${PIPESTATUS[0]}; echo "(full log: /tmp/instainstru-faults.log)"; exit $$rc
 
 ## proto: regenerate actors/wire.pb.go (protoc from Debian's protobuf-compiler; protoc-gen-go at
 ## the google.golang.org/protobuf version of go.mod)

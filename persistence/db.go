@@ -8,6 +8,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -177,6 +181,9 @@ func translate(err error, what string) error {
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || pgconn.Timeout(err) {
 		return &instainstru.Error{Code: instainstru.CodeUnavailable, Message: "the database did not answer in time", Cause: err}
 	}
+	if connectionLost(err) {
+		return &instainstru.Error{Code: instainstru.CodeUnavailable, Message: "the database is unreachable; retry", RetryAfter: 2 * time.Second, Cause: err}
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
@@ -200,6 +207,23 @@ func translate(err error, what string) error {
 		}
 	}
 	return instainstru.Internal(err)
+}
+
+// connectionLost reports whether err means the server could not be reached or went away (it is
+// down, restarting or shutting down): a dependency outage answered 503 with Retry-After, not a bug.
+func connectionLost(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08 (connection exception), admin_shutdown, crash_shutdown, cannot_connect_now.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // constraintOf returns the name of the violated constraint, if err is a PostgreSQL constraint error.

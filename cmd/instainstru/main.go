@@ -48,7 +48,12 @@ commands:
                    generate instructors into <database>_bench_search and print p50/p99 of
                    search_time_ms over 50 mixed queries
   admin create --email E [--name N] [--password P]
-                   create an admin account (the password is read from stdin when omitted)`
+                   create an admin account (the password is read from stdin when omitted)
+  seed-bench [-n 10000]
+                   add the generated instructors of bench-search to the configured database
+  load [-duration 60s] [-workers 32] [-targets http://HTTP_ADDR]
+                   drive the realistic request mix against running servers, print progress,
+                   throughput, p50/p99 per endpoint and errors, then audit the database`
 
 func run(args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
@@ -84,6 +89,10 @@ func run(args []string) error {
 		return cmdBenchSearch(ctx, cfg, log, args[1:])
 	case "admin":
 		return cmdAdmin(ctx, cfg, log, args[1:], stdin)
+	case "seed-bench":
+		return cmdSeedBench(ctx, cfg, log, args[1:])
+	case "load":
+		return cmdLoad(ctx, cfg, args[1:])
 	case "all":
 		if err := cmdMigrate(ctx, cfg, log, false); err != nil {
 			return err
