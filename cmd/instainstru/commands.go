@@ -10,6 +10,7 @@ import (
 
 	"github.com/instainstru/instainstru/actors"
 	"github.com/instainstru/instainstru/api"
+	"github.com/instainstru/instainstru/metrics"
 	"github.com/instainstru/instainstru/persistence"
 	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/persistence/seed"
@@ -114,6 +115,10 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		},
 	})
 
+	// One metrics Set for the process: GET /metrics serves it, /monitoring/stats reads it.
+	mset := metrics.New()
+	watchComponents(mset, rc, dir, store, searchEvents)
+
 	acfg := api.DefaultConfig()
 	acfg.Production = cfg.Production()
 	acfg.CORSOrigins = cfg.CORSOrigins
@@ -146,6 +151,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		Public:        cached.Public,
 		MonitoringKey: cfg.MonitoringKey,
 		Search:        searchEngine,
+		Metrics:       mset,
 		StatsSources: map[string]func() any{
 			"cache":  func() any { return cacheReport(rc.Stats()) },
 			"actors": func() any { return dir.Stats() },
