@@ -26,8 +26,8 @@ import (
 // framework after only middleware ran): their raw paths must never become label values.
 const unmatchedRoute = "unmatched"
 
-// routeKey identifies a route as Fiber dispatched it. Fiber keeps one *Route per method in its
-// stack; middleware routes (Use) serve every method, so the method is part of the key.
+// routeKey identifies a middleware (Use) route and a method: Fiber keeps one *Route per method
+// for endpoints, but a middleware route serves every method.
 type routeKey struct {
 	route  *fiber.Route
 	method string
@@ -51,9 +51,15 @@ type classSeries struct {
 type httpMetrics struct {
 	app *fiber.App
 	m   *metrics.HTTP
-	// series maps routeKey → *routeSeries; labels maps "method route" → *routeSeries, so routes
-	// that share a label (unmatched requests of every middleware route) share their children.
-	series sync.Map
+	// endpointSeries maps an endpoint's *Route (one per method) to its series. It is copied on
+	// write (a new route is seen a few dozen times in a process's life) so the request path reads
+	// it with one atomic load and a pointer-keyed map lookup, no lock and no hashing of strings.
+	endpointSeries atomic.Pointer[map[*fiber.Route]*routeSeries]
+	// useSeries maps routeKey → *routeSeries for middleware routes (requests refused or left
+	// unmatched before an endpoint ran: rarer, so a sync.Map will do).
+	useSeries sync.Map
+	// labels maps "method route" → *routeSeries, so routes that share a label (unmatched
+	// requests of every middleware route) share their children.
 	mu     sync.Mutex
 	labels map[string]*routeSeries
 	// endpoints are "METHOD path" of every registered endpoint, built on first use (routes are
@@ -63,7 +69,9 @@ type httpMetrics struct {
 }
 
 func newHTTPMetrics(app *fiber.App, m *metrics.HTTP) *httpMetrics {
-	return &httpMetrics{app: app, m: m, labels: map[string]*routeSeries{}}
+	h := &httpMetrics{app: app, m: m, labels: map[string]*routeSeries{}}
+	h.endpointSeries.Store(&map[*fiber.Route]*routeSeries{})
+	return h
 }
 
 // knownMethods bounds the method label: Fiber refuses other methods before routing, but the
@@ -73,8 +81,12 @@ var knownMethods = map[string]bool{"GET": true, "HEAD": true, "POST": true, "PUT
 
 // lookup returns the series of the route c was dispatched to.
 func (h *httpMetrics) lookup(c *fiber.Ctx) *routeSeries {
-	key := routeKey{route: c.Route(), method: c.Method()}
-	if v, ok := h.series.Load(key); ok {
+	r := c.Route()
+	if rs, ok := (*h.endpointSeries.Load())[r]; ok {
+		return rs
+	}
+	key := routeKey{route: r, method: c.Method()}
+	if v, ok := h.useSeries.Load(key); ok {
 		return v.(*routeSeries)
 	}
 	method := key.method
@@ -87,16 +99,26 @@ func (h *httpMetrics) lookup(c *fiber.Ctx) *routeSeries {
 			h.endpoints[r.Method+" "+r.Path] = true
 		}
 	})
-	path := key.route.Path
-	endpoint := h.endpoints[key.route.Method+" "+path]
-	if len(key.route.Handlers) == 0 { // Fiber's fallback route for requests it never routed
-		path, endpoint = unmatchedRoute, false
+	if len(r.Handlers) == 0 {
+		// Fiber's fallback route for requests it never routed: a fresh value per call, so it
+		// is not cached (that would only grow the map).
+		return h.byLabel(method, unmatchedRoute, false)
 	}
-	rs := h.byLabel(method, path, endpoint)
-	// A fallback route is a fresh value per call: caching it would only grow the map.
-	if len(key.route.Handlers) > 0 {
-		h.series.Store(key, rs)
+	if h.endpoints[r.Method+" "+r.Path] && r.Method == key.method {
+		rs := h.byLabel(method, r.Path, true)
+		h.mu.Lock()
+		old := *h.endpointSeries.Load()
+		next := make(map[*fiber.Route]*routeSeries, len(old)+1)
+		for k, v := range old {
+			next[k] = v
+		}
+		next[r] = rs
+		h.endpointSeries.Store(&next)
+		h.mu.Unlock()
+		return rs
 	}
+	rs := h.byLabel(method, r.Path, false)
+	h.useSeries.Store(key, rs)
 	return rs
 }
 
