@@ -8,7 +8,11 @@ PKGS := ./...
 
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: run test bench lint migrate seed seed-demo build services clean cluster cluster-test proto load faults
+# Tools the lint steps use, installed on first use into bin/tools (never system-wide).
+TOOLS := $(CURDIR)/bin/tools
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: run test bench lint vuln staticcheck promtool migrate seed seed-demo build services clean cluster cluster-test proto load faults
 
 services:
 	@bash scripts/dev-services.sh
@@ -34,10 +38,29 @@ bench: services build
 	LOG_LEVEL=warn ./$(BIN) bench-http
 	LOG_LEVEL=warn ./$(BIN) bench-search -n 10000
 
-lint:
+## lint: gofmt, go vet, staticcheck, govulncheck (against a database built locally from the
+## golang.org/x/vulndb module: scripts/vulncheck.sh) and, when promtool can be had, the
+## Prometheus configuration and alert rules
+lint: staticcheck
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(TOOLS)/staticcheck $(PKGS)
+	TOOLS_BIN=$(TOOLS) bash scripts/vulncheck.sh
+	TOOLS_BIN=$(TOOLS) bash scripts/promtool.sh
+
+## vuln: govulncheck, failing on standard library findings too (they need a newer Go toolchain)
+vuln:
+	TOOLS_BIN=$(TOOLS) bash scripts/vulncheck.sh --strict
+
+staticcheck:
+	@if ! $(TOOLS)/staticcheck -version 2>/dev/null | grep -q "$(STATICCHECK_VERSION)"; then \
+		echo "installing staticcheck $(STATICCHECK_VERSION) into $(TOOLS)"; \
+		cd $$(mktemp -d) && GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); \
+	fi
+
+promtool:
+	TOOLS_BIN=$(TOOLS) bash scripts/promtool.sh
 
 migrate: services build
 	./$(BIN) migrate

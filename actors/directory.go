@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -83,6 +84,10 @@ type Directory struct {
 	spawned int64
 	stop    chan struct{}
 	janitor sync.WaitGroup
+
+	// Monitoring counters (Stats): actors passivated and restarted, asks timed out, requests
+	// refused by the in-flight bound.
+	passivated, restarted, askTimeouts, rejected atomic.Int64
 }
 
 // NewDirectory starts an actor system for the instructors, all placed in this process.
@@ -126,6 +131,7 @@ func newDirectory(store Store, cfg Config) *Directory {
 	// database) up to 10 times a minute; past that it stops and the next request spawns afresh.
 	d.supervisor = actor.NewOneForOneStrategy(10, time.Minute, func(reason any) actor.Directive {
 		log.Error("instructor actor crashed; restarting it", "reason", fmt.Sprint(reason))
+		d.restarted.Add(1)
 		return actor.RestartDirective
 	})
 	d.janitor.Add(1)
@@ -168,6 +174,7 @@ func (d *Directory) passivateIdle() {
 			}
 		}
 		d.mu.Unlock()
+		d.passivated.Add(int64(len(idle)))
 		// Nothing can reach these actors any more: the next request for the instructor spawns a
 		// fresh one, which reloads the calendar from the database.
 		for _, pid := range idle {
@@ -185,13 +192,21 @@ type Stats struct {
 	InFlight    int      `json:"in_flight"`
 	Spawned     int64    `json:"spawned_total"`
 	Instructors []string `json:"instructors"` // ids of the live actors, sorted, at most 1000
+	// Passivated, Restarted, AskTimeouts and Rejected count since start: actors stopped when
+	// idle, supervisor restarts after a panic, asks unanswered in time (503), requests refused by
+	// the in-flight bound (429).
+	Passivated  int64 `json:"passivated_total"`
+	Restarted   int64 `json:"restarted_total"`
+	AskTimeouts int64 `json:"ask_timeouts_total"`
+	Rejected    int64 `json:"rejected_total"`
 }
 
 // Stats counts live actors and requests in flight.
 func (d *Directory) Stats() Stats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	s := Stats{Placement: "local", Live: len(d.entries), Spawned: d.spawned, Instructors: d.liveIDs()}
+	s := Stats{Placement: "local", Live: len(d.entries), Spawned: d.spawned, Instructors: d.liveIDs(),
+		Passivated: d.passivated.Load(), Restarted: d.restarted.Load(), AskTimeouts: d.askTimeouts.Load(), Rejected: d.rejected.Load()}
 	if d.cl != nil {
 		s.Placement, s.Live = "cluster", len(d.cl.grains)
 	}
@@ -248,6 +263,7 @@ func (d *Directory) ask(instructorID string, msg any) (any, error) {
 	}
 	if e.pending >= d.cfg.MaxInFlight {
 		d.mu.Unlock()
+		d.rejected.Add(1)
 		return nil, &instainstru.Error{Code: instainstru.CodeRateLimited,
 			Message: "too many requests for this instructor right now; retry shortly", RetryAfter: time.Second}
 	}
@@ -276,6 +292,7 @@ func (d *Directory) ask(instructorID string, msg any) (any, error) {
 	d.mu.Unlock()
 	if err != nil {
 		if errors.Is(err, actor.ErrTimeout) {
+			d.askTimeouts.Add(1)
 			return nil, &instainstru.Error{Code: instainstru.CodeUnavailable,
 				Message: "the instructor's calendar did not answer in time; retry", RetryAfter: time.Second, Cause: err}
 		}

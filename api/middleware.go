@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 const headerRequestID = "X-Request-ID"
@@ -66,10 +67,12 @@ func securityHeaders(production bool) fiber.Handler {
 }
 
 // accessLog writes one structured line per request after the error funnel has set the status,
-// and counts the request for monitoring.
-func accessLog(log *slog.Logger, stats *requestStats) fiber.Handler {
+// and counts the request in the HTTP metrics (GET /metrics, /monitoring/stats).
+func accessLog(log *slog.Logger, stats *requestStats, inFlight prometheus.Gauge) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
+		inFlight.Inc()
+		defer inFlight.Dec()
 		err := c.Next()
 		if err != nil {
 			// Let the funnel write the response now so the logged status is the real one.

@@ -2,37 +2,33 @@ package api
 
 import (
 	"crypto/subtle"
-	"sort"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/instainstru/instainstru"
+	"github.com/instainstru/instainstru/metrics"
 )
 
 // Monitoring: GET /api/v1/monitoring/stats, for operators, behind X-Monitoring-API-Key.
 //
-// Request figures are kept per route pattern (GET /api/v1/bookings/:id, not per id, so the set
-// stays small): counts by status class and the latency of the last latencyWindow requests, from
-// which percentiles are computed when asked. Requests slower than slowThreshold are kept in a
-// small ring. Everything is in process memory and starts over with the process.
+// Request figures per route pattern (GET /api/v1/bookings/:id, not per id, so the set stays
+// small) are read back from the Prometheus collectors GET /metrics serves (httpmetrics.go): the
+// counts by status class from instainstru_http_requests_total, the percentiles from
+// instainstru_http_request_duration_seconds, estimated inside its buckets the way PromQL's
+// histogram_quantile does (linear interpolation; see metrics.LatencyBuckets for the resolution).
+// Both cover every request since the process started. Requests slower than slowThreshold are kept
+// in a small ring. Everything is in process memory and starts over with the process.
 
 const (
-	latencyWindow   = 1024
 	slowThreshold   = 500 * time.Millisecond
 	slowRingSize    = 50
 	monitoringKeyHd = "X-Monitoring-API-Key"
 )
-
-type routeStats struct {
-	mu        sync.Mutex
-	count     int64
-	byClass   [6]int64 // index status/100
-	latencies [latencyWindow]time.Duration
-	next      int
-	filled    int
-}
 
 // SlowRequest is one request slower than the slow threshold.
 type SlowRequest struct {
@@ -44,46 +40,24 @@ type SlowRequest struct {
 	RequestID  string    `json:"request_id"`
 }
 
+// requestStats records each request in the HTTP metrics and keeps the slow ones.
 type requestStats struct {
 	started time.Time
-	mu      sync.RWMutex
-	routes  map[string]*routeStats
+	http    *httpMetrics
 	slowMu  sync.Mutex
 	slow    []SlowRequest
 }
 
-func newRequestStats() *requestStats {
-	return &requestStats{started: time.Now(), routes: map[string]*routeStats{}}
+func newRequestStats(h *httpMetrics) *requestStats {
+	return &requestStats{started: time.Now(), http: h}
 }
 
 // record is called once per request, after the error funnel set the status.
 func (rs *requestStats) record(c *fiber.Ctx, status int, d time.Duration) {
-	route := c.Method() + " " + c.Route().Path
-	rs.mu.RLock()
-	r := rs.routes[route]
-	rs.mu.RUnlock()
-	if r == nil {
-		rs.mu.Lock()
-		if r = rs.routes[route]; r == nil {
-			r = &routeStats{}
-			rs.routes[route] = r
-		}
-		rs.mu.Unlock()
-	}
-	r.mu.Lock()
-	r.count++
-	if cls := status / 100; cls >= 1 && cls <= 5 {
-		r.byClass[cls]++
-	}
-	r.latencies[r.next] = d
-	r.next = (r.next + 1) % latencyWindow
-	if r.filled < latencyWindow {
-		r.filled++
-	}
-	r.mu.Unlock()
+	method, route := rs.http.record(c, status, d.Seconds())
 	if d >= slowThreshold {
 		rs.slowMu.Lock()
-		rs.slow = append(rs.slow, SlowRequest{At: time.Now().UTC(), Route: route, Path: c.Path(), Status: status,
+		rs.slow = append(rs.slow, SlowRequest{At: time.Now().UTC(), Route: method + " " + route, Path: c.Path(), Status: status,
 			DurationMS: ms(d), RequestID: requestID(c)})
 		if len(rs.slow) > slowRingSize {
 			rs.slow = rs.slow[len(rs.slow)-slowRingSize:]
@@ -94,7 +68,9 @@ func (rs *requestStats) record(c *fiber.Ctx, status int, d time.Duration) {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// RouteStatsDTO is one route's figures.
+// RouteStatsDTO is one route's figures since the process started. The percentiles and max are
+// estimates from the latency histogram's buckets (max: the upper bound of the highest non-empty
+// bucket); Sample is the number of latencies they summarize.
 type RouteStatsDTO struct {
 	Route     string  `json:"route"`
 	Count     int64   `json:"count"`
@@ -121,34 +97,27 @@ type MonitoringStatsDTO struct {
 }
 
 func (rs *requestStats) snapshot() ([]RouteStatsDTO, int64) {
-	rs.mu.RLock()
-	names := make([]string, 0, len(rs.routes))
-	for n := range rs.routes {
-		names = append(names, n)
-	}
-	rs.mu.RUnlock()
-	sort.Strings(names)
-	out := make([]RouteStatsDTO, 0, len(names))
+	figs := rs.http.snapshot()
+	out := make([]RouteStatsDTO, 0, len(figs))
 	var total int64
-	for _, n := range names {
-		rs.mu.RLock()
-		r := rs.routes[n]
-		rs.mu.RUnlock()
-		r.mu.Lock()
-		lat := append([]time.Duration(nil), r.latencies[:r.filled]...)
-		dto := RouteStatsDTO{Route: n, Count: r.count, Status2xx: r.byClass[2], Status3xx: r.byClass[3],
-			Status4xx: r.byClass[4], Status5xx: r.byClass[5], Sample: r.filled}
-		r.mu.Unlock()
-		sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-		if len(lat) > 0 {
-			pct := func(p int) float64 { return ms(lat[(len(lat)-1)*p/100]) }
-			dto.P50MS, dto.P95MS, dto.P99MS, dto.MaxMS = pct(50), pct(95), pct(99), ms(lat[len(lat)-1])
+	for _, f := range figs {
+		dto := RouteStatsDTO{Route: f.method + " " + f.route, Status2xx: int64(f.byClass[2]), Status3xx: int64(f.byClass[3]),
+			Status4xx: int64(f.byClass[4]), Status5xx: int64(f.byClass[5]), Sample: int(f.dist.Total)}
+		for _, n := range f.byClass {
+			dto.Count += int64(n)
+		}
+		if f.dist.Total > 0 {
+			dto.P50MS, dto.P95MS, dto.P99MS = secMS(f.dist.Quantile(0.50)), secMS(f.dist.Quantile(0.95)), secMS(f.dist.Quantile(0.99))
+			dto.MaxMS = secMS(f.dist.Max())
 		}
 		total += dto.Count
 		out = append(out, dto)
 	}
 	return out, total
 }
+
+// secMS converts seconds to milliseconds, rounded to the microsecond.
+func secMS(s float64) float64 { return math.Round(s*1e6) / 1000 }
 
 // monitoringRoutes registers GET /monitoring/stats; without a configured key it does not exist.
 func (s *Server) monitoringRoutes(r fiber.Router) {
@@ -162,11 +131,89 @@ func (s *Server) monitoringRoutes(r fiber.Router) {
 		s.stats.slowMu.Lock()
 		slow := append([]SlowRequest{}, s.stats.slow...)
 		s.stats.slowMu.Unlock()
-		sources := make(map[string]any, len(s.deps.StatsSources))
+		sources := s.metricSources()
 		for name, f := range s.deps.StatsSources {
 			sources[name] = f()
 		}
 		return c.JSON(MonitoringStatsDTO{UptimeSeconds: int64(time.Since(s.stats.started).Seconds()),
 			Requests: total, Routes: routes, SlowRequests: slow, Sources: sources})
 	})
+}
+
+// metricSources are the figures the metrics Set watches besides requests (the database pool, the
+// search event recorder, the background jobs), read from the same collectors /metrics serves.
+// A source nobody feeds in this process is absent.
+func (s *Server) metricSources() map[string]any {
+	out := map[string]any{}
+	m := s.metrics
+	if p, ok := m.Pool.Read(); ok {
+		out["database"] = map[string]any{"acquired_conns": p.Acquired, "idle_conns": p.Idle, "total_conns": p.Total,
+			"max_conns": p.Max, "acquires": p.Acquires, "acquire_waits": p.EmptyAcquires,
+			"canceled_acquires": p.CanceledAcquires, "acquire_ms_total": ms(p.AcquireDuration)}
+	}
+	if e, ok := m.SearchEvents.Read(); ok {
+		out["search_events"] = map[string]any{"written": e.Written, "dropped": e.Dropped}
+	}
+	if j := jobFigures(m.Jobs); j != nil {
+		out["jobs"] = j
+	}
+	return out
+}
+
+// jobFigures reads the job gauges and counters back; nil while the jobs code has fed nothing.
+func jobFigures(j *metrics.Jobs) map[string]any {
+	queues := map[string]map[string]float64{}
+	for _, l := range collectValues(j.QueueTasks) {
+		q, st := l.labels["queue"], l.labels["state"]
+		if queues[q] == nil {
+			queues[q] = map[string]float64{}
+		}
+		queues[q][st] = l.value
+	}
+	outcomes := map[string]map[string]float64{}
+	for _, l := range collectValues(j.TaskOutcomes) {
+		t, o := l.labels["type"], l.labels["outcome"]
+		if outcomes[t] == nil {
+			outcomes[t] = map[string]float64{}
+		}
+		outcomes[t][o] = l.value
+	}
+	backlog, lag := metricValue(j.OutboxBacklog), metricValue(j.RelayLag)
+	if len(queues) == 0 && len(outcomes) == 0 && backlog == 0 && lag == 0 {
+		return nil
+	}
+	return map[string]any{"outbox_backlog": backlog, "outbox_relay_lag_seconds": lag, "queues": queues, "task_outcomes": outcomes}
+}
+
+type labelledValue struct {
+	labels map[string]string
+	value  float64
+}
+
+// collectValues reads every child of a counter or gauge vector.
+func collectValues(c prometheus.Collector) []labelledValue {
+	ch := make(chan prometheus.Metric, 16)
+	go func() { c.Collect(ch); close(ch) }()
+	var out []labelledValue
+	for m := range ch {
+		var pb dto.Metric
+		if m.Write(&pb) != nil {
+			continue
+		}
+		lv := labelledValue{labels: map[string]string{}, value: pb.GetGauge().GetValue() + pb.GetCounter().GetValue()}
+		for _, lp := range pb.GetLabel() {
+			lv.labels[lp.GetName()] = lp.GetValue()
+		}
+		out = append(out, lv)
+	}
+	return out
+}
+
+// metricValue reads a single counter or gauge.
+func metricValue(m prometheus.Metric) float64 {
+	var pb dto.Metric
+	if m.Write(&pb) != nil {
+		return 0
+	}
+	return pb.GetGauge().GetValue() + pb.GetCounter().GetValue()
 }

@@ -32,7 +32,7 @@ func TestEveryRouteIsInTheSpec(t *testing.T) {
 		if r.Method == "HEAD" || r.Method == "OPTIONS" || r.Method == "USE" || r.Path == "/" {
 			continue
 		}
-		if !strings.HasPrefix(r.Path, "/api/") && r.Path != "/healthz" && r.Path != "/readyz" {
+		if !strings.HasPrefix(r.Path, "/api/") && r.Path != "/healthz" && r.Path != "/readyz" && r.Path != "/metrics" {
 			continue
 		}
 		p := strings.TrimSuffix(fiberParam.ReplaceAllString(r.Path, "{$1}"), "/")
@@ -86,7 +86,7 @@ func TestSpecIsMergedFromParts(t *testing.T) {
 		require.NoError(t, yaml.Unmarshal(raw, &part), file)
 		for p, ops := range part.Paths {
 			full := p
-			if !strings.HasPrefix(p, "/api/") && p != "/healthz" && p != "/readyz" {
+			if !strings.HasPrefix(p, "/api/") && p != "/healthz" && p != "/readyz" && p != "/metrics" {
 				full = "/api/v1" + p
 			}
 			for m, node := range ops {

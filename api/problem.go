@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/instainstru/instainstru"
 )
@@ -102,8 +103,9 @@ func fromFiberError(fe *fiber.Error) *instainstru.Error {
 
 // errorHandler is the error funnel: every error a handler or middleware returns becomes a
 // problem+json response here, and only here. Unexpected errors are logged with the request id
-// and answered with a generic 500 that reveals nothing internal.
-func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+// and answered with a generic 500 that reveals nothing internal. Every answer is counted by code
+// in problems (instainstru_http_problems_total).
+func errorHandler(log *slog.Logger, problems *prometheus.CounterVec) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
 		var de *instainstru.Error
 		var fe *fiber.Error
@@ -122,6 +124,7 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		if !ok {
 			status = fiber.StatusInternalServerError
 		}
+		problems.WithLabelValues(string(de.Code)).Inc()
 		if status >= 500 {
 			log.Error("request failed", "request_id", requestID(c), "method", c.Method(), "path", c.Path(),
 				"code", de.Code, "err", err)

@@ -138,7 +138,18 @@ func (s *Server) searchInstructors(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	s.metrics.Search.Duration.WithLabelValues(matchKindLabel(res.Kind)).Observe(res.SearchTimeMS / 1000)
 	return c.JSON(searchResponse(res))
+}
+
+// matchKindLabel bounds the match_kind label of instainstru_search_duration_seconds to the kinds
+// the engine defines.
+func matchKindLabel(kind string) string {
+	switch kind {
+	case search.KindService, search.KindCategory, search.KindOpen, search.KindAll, search.KindNone:
+		return kind
+	}
+	return "other"
 }
 
 // searchCaller finds the caller's zone and, with a valid token, the user.

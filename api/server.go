@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/instainstru/instainstru"
+	"github.com/instainstru/instainstru/metrics"
 )
 
 // Config is the HTTP edge's configuration; cmd fills it from the environment.
@@ -99,6 +100,9 @@ type Deps struct {
 	// AnalyticsQueue enables POST /admin/analytics/recalculate (admin accounts, with Tokens);
 	// GET /analytics/services/{id} comes with Catalog.
 	AnalyticsQueue AnalyticsQueue
+	// Metrics is the process's metrics Set, served at GET /metrics and read by
+	// /monitoring/stats; nil gives the server a Set of its own.
+	Metrics *metrics.Set
 }
 
 // Server is the HTTP API.
@@ -111,8 +115,10 @@ type Server struct {
 	limiter *rateLimiter
 	// publicMemo remembers rendered public availability answers (see renderMemo).
 	publicMemo renderMemo
-	// stats counts requests per route for GET /monitoring/stats.
-	stats *requestStats
+	// metrics is deps.Metrics (or the server's own Set); stats records every request in its
+	// HTTP metrics and keeps the slow ones for GET /monitoring/stats.
+	metrics *metrics.Set
+	stats   *requestStats
 }
 
 // New builds the server and registers every route whose dependencies are present.
@@ -122,6 +128,9 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
+	}
+	if deps.Metrics == nil {
+		deps.Metrics = metrics.New()
 	}
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = 1 << 20
@@ -139,14 +148,15 @@ func New(cfg Config, deps Deps) *Server {
 		IdleTimeout:           cfg.IdleTimeout,
 		DisableStartupMessage: true,
 		AppName:               "instainstru",
-		ErrorHandler:          errorHandler(deps.Log),
+		ErrorHandler:          errorHandler(deps.Log, deps.Metrics.HTTP.Problems),
 	}
 	if len(cfg.TrustedProxies) > 0 {
 		fcfg.EnableTrustedProxyCheck = true
 		fcfg.TrustedProxies = cfg.TrustedProxies
 		fcfg.ProxyHeader = fiber.HeaderXForwardedFor
 	}
-	s := &Server{app: fiber.New(fcfg), cfg: cfg, deps: deps, log: deps.Log, stats: newRequestStats()}
+	s := &Server{app: fiber.New(fcfg), cfg: cfg, deps: deps, log: deps.Log, metrics: deps.Metrics}
+	s.stats = newRequestStats(newHTTPMetrics(s.app, deps.Metrics.HTTP))
 	s.routes()
 	return s
 }
@@ -157,7 +167,7 @@ func (s *Server) App() *fiber.App { return s.app }
 func (s *Server) routes() {
 	app := s.app
 	app.Use(requestIDMiddleware())
-	app.Use(accessLog(s.log, s.stats))
+	app.Use(accessLog(s.log, s.stats, s.metrics.HTTP.InFlight))
 	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		s.log.Error("panic in handler", "request_id", requestID(c), "panic", e)
 	}}))
@@ -173,6 +183,7 @@ func (s *Server) routes() {
 
 	app.Get("/healthz", s.healthz)
 	app.Get("/readyz", s.readyz)
+	s.metricsRoute(app)
 	s.docsRoutes(app)
 
 	v1 := app.Group("/api/v1", securityHeaders(s.cfg.Production))

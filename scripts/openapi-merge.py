@@ -20,7 +20,7 @@ doc = {
 for path in sorted(glob.glob(os.path.join(root, "api/openapi-parts/*.yaml"))):
     part = yaml.safe_load(open(path)) or {}
     for p, ops in (part.get("paths") or {}).items():
-        if not p.startswith(("/api/", "/healthz", "/readyz")):
+        if not p.startswith(("/api/", "/healthz", "/readyz", "/metrics")):
             p = "/api/v1" + p  # parts may list paths relative to the /api/v1 base
         dst = doc["paths"].setdefault(p, {})
         for m, op in ops.items():

@@ -12,6 +12,7 @@ import (
 
 	"github.com/instainstru/instainstru/actors"
 	"github.com/instainstru/instainstru/api"
+	"github.com/instainstru/instainstru/metrics"
 	"github.com/instainstru/instainstru/persistence"
 	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/persistence/seed"
@@ -121,6 +122,10 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		return err
 	}
 
+	// One metrics Set for the process: GET /metrics serves it, /monitoring/stats reads it.
+	mset := metrics.New()
+	watchComponents(mset, rc, dir, store, searchEvents)
+
 	acfg := api.DefaultConfig()
 	acfg.Production = cfg.Production()
 	acfg.CORSOrigins = cfg.CORSOrigins
@@ -156,6 +161,7 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 		Search:        searchEngine,
 		// POST /admin/analytics/recalculate queues on the job queue's Redis.
 		AnalyticsQueue: tasks.RecalcQueue{Queue: asynq.NewClientFromRedisClient(rdb)},
+		Metrics:        mset,
 		StatsSources: map[string]func() any{
 			"cache":  func() any { return cacheReport(rc.Stats()) },
 			"actors": func() any { return dir.Stats() },

@@ -78,12 +78,10 @@ func run(redisURL, queue, user, pass string, withProxy bool) error {
 
 	if withProxy {
 		target, _ := url.Parse(base)
-		rp := httputil.NewSingleHostReverseProxy(target)
-		inner := rp.Director
-		rp.Director = func(r *http.Request) {
-			inner(r)
-			r.SetBasicAuth(user, pass)
-		}
+		rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.SetBasicAuth(user, pass)
+		}}
 		pl, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return err
