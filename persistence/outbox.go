@@ -178,3 +178,15 @@ func (s *Store) PurgeRelayedOutbox(ctx context.Context, before time.Time) (int64
 		}
 	}
 }
+
+// OutboxBacklog counts the events not yet relayed and returns when the oldest was recorded
+// (zero when there is none): the relay's backlog and lag, for metrics.
+func (s *Store) OutboxBacklog(ctx context.Context) (int, time.Time, error) {
+	var n int
+	var oldest *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT count(*), min(created_at) FROM outbox WHERE dispatched_at IS NULL`).Scan(&n, &oldest)
+	if err != nil || oldest == nil {
+		return n, time.Time{}, translate(err, "outbox")
+	}
+	return n, *oldest, nil
+}

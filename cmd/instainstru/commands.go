@@ -178,8 +178,20 @@ func cmdServe(ctx context.Context, cfg *Config, log *slog.Logger, mode serveMode
 	if mode == modeBench {
 		mountBenchConstant(srv.App())
 	}
+	// The job gauges (outbox backlog, relay lag, queue sizes) are sampled by every API process,
+	// so they can be scraped and alerted on wherever /metrics is served.
+	if ropt, err := asynq.ParseRedisURI(cfg.RedisURL); err == nil && mode != modeBench {
+		inspector := asynq.NewInspector(ropt)
+		wctx, stopWatch := context.WithCancel(ctx)
+		watched := make(chan struct{})
+		go func() {
+			defer close(watched)
+			tasks.WatchJobs(wctx, store, inspector, mset.Jobs, 15*time.Second, log)
+		}()
+		defer func() { stopWatch(); <-watched; _ = inspector.Close() }()
+	}
 	if mode == modeAll {
-		stopJobs, err := startJobs(ctx, cfg, log, srv.App())
+		stopJobs, err := startJobs(ctx, cfg, log, srv.App(), mset.Jobs)
 		if err != nil {
 			_ = ln.Close()
 			return err

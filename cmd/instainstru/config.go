@@ -55,6 +55,9 @@ type Config struct {
 
 	// SMTPTimeout bounds one email send; MailClaimLease is how long a claimed email is left to
 	// its sender before it counts as a dead worker's and is sent again (longer than SMTPTimeout).
+	// MetricsAddr is where a worker or scheduler process serves GET /metrics (unset: nowhere;
+	// the API serves its own on HTTP_ADDR).
+	MetricsAddr    string
 	SMTPTimeout    time.Duration
 	MailClaimLease time.Duration
 	// AutoCompleteAfter: a confirmed lesson that ended longer ago than this is completed by the
@@ -172,6 +175,7 @@ func loadConfig(get func(string) string) (*Config, error) {
 		RequestTimeout:    r.dur("REQUEST_TIMEOUT", 10*time.Second),
 		RefreshReuseGrace: r.dur("REFRESH_REUSE_GRACE", 10*time.Second),
 
+		MetricsAddr:       r.str("METRICS_ADDR", ""),
 		SMTPTimeout:       r.dur("SMTP_TIMEOUT", 15*time.Second),
 		MailClaimLease:    r.dur("MAIL_CLAIM_LEASE", 2*time.Minute),
 		AutoCompleteAfter: r.dur("AUTO_COMPLETE_AFTER", 72*time.Hour),

@@ -4,12 +4,16 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"sync"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/hibiken/asynq"
 
 	"github.com/instainstru/instainstru/dashboard"
+	"github.com/instainstru/instainstru/metrics"
 	"github.com/instainstru/instainstru/persistence"
 	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/tasks"
@@ -24,7 +28,9 @@ type jobEnv struct {
 	deps  tasks.Deps
 	daily tasks.DailyDeps
 	cfg   *Config
-	close func()
+	// metrics, when set, counts every task run's outcome (the process's metrics Set).
+	metrics tasks.JobMetrics
+	close   func()
 }
 
 // openJobs connects what the background jobs need. Close it when done.
@@ -77,7 +83,49 @@ func cmdWorker(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		return err
 	}
 	defer env.close()
+	stop, err := serveJobMetrics(ctx, cfg, log, env, false)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	return runWorker(ctx, env, log)
+}
+
+// serveJobMetrics gives a worker or scheduler process a metrics Set served at METRICS_ADDR/metrics
+// (unset: none), so its task outcomes (and, for the scheduler, the outbox and queue gauges) can
+// be scraped like the API's.
+func serveJobMetrics(ctx context.Context, cfg *Config, log *slog.Logger, env *jobEnv, gauges bool) (func(), error) {
+	if cfg.MetricsAddr == "" {
+		return func() {}, nil
+	}
+	set := metrics.New()
+	env.metrics = set.Jobs
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", set.Handler())
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR: %w", err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	inspector := asynq.NewInspector(env.redis)
+	go func() {
+		defer close(done)
+		if gauges {
+			tasks.WatchJobs(wctx, env.store, inspector, set.Jobs, 15*time.Second, log)
+		}
+	}()
+	log.Info("metrics", "url", "http://"+ln.Addr().String()+"/metrics")
+	return func() {
+		cancel()
+		<-done
+		_ = inspector.Close()
+		sctx, scancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer scancel()
+		_ = srv.Shutdown(sctx)
+	}, nil
 }
 
 // newJobsMux is every handler the worker serves: the booking jobs (tasks.NewMux) and the daily
@@ -85,6 +133,9 @@ func cmdWorker(ctx context.Context, cfg *Config, log *slog.Logger) error {
 func newJobsMux(env *jobEnv) *asynq.ServeMux {
 	mux := tasks.NewMux(env.deps)
 	tasks.RegisterDaily(mux, env.daily)
+	if env.metrics != nil {
+		mux.Use(tasks.CountOutcomes(env.metrics))
+	}
 	return mux
 }
 
@@ -108,6 +159,11 @@ func cmdScheduler(ctx context.Context, cfg *Config, log *slog.Logger) error {
 		return err
 	}
 	defer env.close()
+	stop, err := serveJobMetrics(ctx, cfg, log, env, true)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	return runScheduler(ctx, env, log)
 }
 
@@ -134,11 +190,12 @@ func runScheduler(ctx context.Context, env *jobEnv, log *slog.Logger) error {
 
 // startJobs runs the worker and the scheduler beside the API (`all`) and mounts the job
 // dashboard on app (ADMIN_USER / ADMIN_PASSWORD). The returned stop ends them and waits.
-func startJobs(ctx context.Context, cfg *Config, log *slog.Logger, app *fiber.App) (func(), error) {
+func startJobs(ctx context.Context, cfg *Config, log *slog.Logger, app *fiber.App, m tasks.JobMetrics) (func(), error) {
 	env, err := openJobs(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}
+	env.metrics = m
 	dash, err := dashboard.Mount(app, dashboard.Options{Redis: env.redis, User: cfg.AdminUser,
 		Password: cfg.AdminPassword, Production: cfg.Production(), Log: log})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/instainstru/instainstru/persistence"
 	"github.com/instainstru/instainstru/persistence/cache"
 	"github.com/instainstru/instainstru/persistence/testenv"
+	"github.com/instainstru/instainstru/tasks"
 )
 
 // redisDB is this package's Redis DB number (testenv shifts it by TEST_REDIS_DB_OFFSET).
@@ -210,10 +212,19 @@ func scrapeServedNames(t *testing.T) map[string]bool {
 		"/api/v1/search/instructors?q=piano+lessons", "/api/v1/catalog/services/no-such-service"} {
 		get(p)
 	}
-	// The jobs code is not wired into this process: feed its metrics the way it does.
-	set.Jobs.SetOutbox(0, 0)
-	set.Jobs.SetQueue("default", map[string]int{"pending": 1})
-	set.Jobs.TaskDone("reminder", metrics.OutcomeSuccess)
+	// The job metrics, fed by the jobs code as serve and the worker feed them: a task enqueued and
+	// run through the worker's outcome middleware, then one sample of the outbox and the queues.
+	ropt, err := asynq.ParseRedisURI(redisURL)
+	require.NoError(t, err)
+	qc := asynq.NewClient(ropt)
+	t.Cleanup(func() { _ = qc.Close() })
+	_, err = qc.Enqueue(asynq.NewTask(tasks.TypeReminderSweep, nil), asynq.Queue(tasks.QueueDefault))
+	require.NoError(t, err)
+	counted := tasks.CountOutcomes(set.Jobs)(asynq.HandlerFunc(func(context.Context, *asynq.Task) error { return nil }))
+	require.NoError(t, counted.ProcessTask(ctx, asynq.NewTask(tasks.TypeReminderSweep, nil)))
+	insp := asynq.NewInspector(ropt)
+	t.Cleanup(func() { _ = insp.Close() })
+	tasks.SampleJobs(ctx, db.Store, insp, set.Jobs, log)
 
 	status, body := get("/metrics")
 	require.Equal(t, 200, status)
