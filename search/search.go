@@ -31,6 +31,8 @@ type SearchRequest struct {
 	Now    time.Time
 	Loc    *time.Location
 	UserID string
+
+	started time.Time // when the engine received it
 }
 
 // Match kinds of a Result, as the API shows them.
@@ -55,8 +57,11 @@ type Result struct {
 	// MaxPriceCents is the effective maximum price (Parsed's, or the "cheap" threshold).
 	MaxPriceCents *int
 	Hits          []Hit
-	TotalFound    int
-	SearchTimeMS  float64
+	// TotalFound is how many instructors match (see examine for exactly what it counts);
+	// TotalExact is false when, with a date or time window, part of it is an estimate.
+	TotalFound   int
+	TotalExact   bool
+	SearchTimeMS float64
 }
 
 // Hit is one instructor in the results with their best matching offer.
@@ -88,6 +93,7 @@ type window struct {
 // are the database's.
 func (e *Engine) Search(ctx context.Context, req SearchRequest) (*Result, error) {
 	start := time.Now()
+	req.started = start
 	if req.Now.IsZero() {
 		req.Now = start
 	}
@@ -124,6 +130,7 @@ func (e *Engine) Search(ctx context.Context, req SearchRequest) (*Result, error)
 // cache is not used). Tests use it to exercise the engine with Parsed values they built.
 func (e *Engine) SearchParsed(ctx context.Context, req SearchRequest, p query.Parsed) (*Result, error) {
 	start := time.Now()
+	req.started = start
 	if req.Now.IsZero() {
 		req.Now = start
 	}
@@ -180,52 +187,111 @@ func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchR
 		w.from = today
 	}
 
-	cq := instainstru.CandidateQuery{ServiceScores: map[string]float64{}, MinPriceCents: p.MinPriceCents,
-		MaxPriceCents: r.MaxPriceCents, DurationMinutes: p.DurationMinutes, LocationType: p.LocationType,
-		Area: strings.ToLower(strings.TrimSpace(p.Location))}
+	f := filter{scores: map[string]float64{}, minPrice: p.MinPriceCents, maxPrice: r.MaxPriceCents,
+		duration: p.DurationMinutes, locType: p.LocationType, area: areaKey(p.Location)}
 	for id, strength := range scores {
-		cq.ServiceScores[id] = weightMatch*strength + weightPop*st.popularity[id]
+		f.scores[id] = weightMatch*strength + weightPop*st.popularity[id]
 	}
-	if pat, ok := levelPatterns[p.Level]; ok {
-		cq.LevelPattern, cq.LevelBoost = pat, weightLevel
+	if _, ok := levelPatterns[p.Level]; ok {
+		f.level, f.levelBost = p.Level, weightLevel
 	}
-	if w.asked {
-		cq.Window = &instainstru.CandidateWindow{From: w.from, To: w.to, After: w.after, Before: w.before, ExactStart: w.exactStart}
+	if err := e.syncIndex(ctx, req.started); err != nil {
+		return nil, err
 	}
-	// Candidates come ordered by the preliminary score; the exact availability check and the
-	// soonness term are computed for one page at a time. Soonness weighs at most weightSoon, so
-	// a page of at least 3×limit (and 60) leaves little room for a better-ranked instructor
-	// outside it; pages continue while the window check leaves too few results.
-	page := max(3*req.Limit, 60)
-	failed := 0
-	for offset := 0; ; offset += page {
-		cq.Limit, cq.Offset = page, offset
-		cp, err := e.cfg.Store.SearchCandidates(ctx, cq)
-		if err != nil {
-			return nil, err
-		}
-		if len(cp.Candidates) == 0 {
-			break
-		}
-		r.TotalFound = cp.Total
-		hits, nFailed, err := e.checkAvailability(ctx, req, w, p.DurationMinutes, cp.Candidates)
-		if err != nil {
-			return nil, err
-		}
-		failed += nFailed
-		r.Hits = append(r.Hits, hits...)
-		if len(r.Hits) >= req.Limit || offset+page >= cp.Total {
-			break
-		}
+	cands := e.idx.scan(f)
+	if err := e.examine(ctx, st, req, w, p.DurationMinutes, cands, r); err != nil {
+		return nil, err
 	}
-	// Instructors the exact check refused are not found; those past the examined pages passed
-	// the SQL prefilter and are counted (see README: total_found).
-	r.TotalFound -= failed
 	sortHits(r.Hits)
 	if len(r.Hits) > req.Limit {
 		r.Hits = r.Hits[:req.Limit]
 	}
 	return r, nil
+}
+
+// examine decides which candidates (in preliminary-score order) reach the results, and counts
+// total_found.
+//
+// Candidates are examined from the best preliminary score down: at least one page of
+// max(3×limit, 60), then more, in growing chunks, until limit of them pass (or none are left).
+// Examining a candidate loads its calendar (one batch per chunk) and computes with the root
+// package's rules (PublicCalendar.Bookable, NextSlot) the earliest lesson it can really be
+// booked for in the window; soonness, which weighs at most weightSoon, then reorders the
+// examined ones. With an asked window a chunk first goes through the database's prefilter (an
+// availability row in the window long enough for the lesson), and only its survivors' calendars
+// are loaded; a candidate without a bookable lesson in the window is dropped.
+//
+// total_found is every candidate passing the hard filters when no window is asked (exact). With
+// a window it is exact when every candidate was examined; otherwise the examined ones that
+// passed plus an estimate for the rest from the pass rates seen: prefilter survivors not checked
+// exactly at the exact check's rate, candidates not prefiltered at the overall rate. The
+// estimate lies between the hits found and the hard-filter count; Result.TotalExact says which.
+func (e *Engine) examine(ctx context.Context, st *catalogState, req SearchRequest, w window, asked *int, cands []cand, r *Result) error {
+	page := max(3*req.Limit, 60)
+	r.TotalFound, r.TotalExact = len(cands), true
+	decided, passed := 0, 0 // candidates examined exactly or refused by the prefilter; hits among them
+	checked, checkedPassed := 0, 0
+	pos := 0
+	chunk := page
+	var pending []cand // prefilter survivors not yet checked exactly
+	for pos < len(cands) && (len(r.Hits) < req.Limit || decided < page) {
+		next := cands[pos:min(pos+chunk, len(cands))]
+		pos += len(next)
+		chunk = min(chunk*2, 4096)
+		if w.asked {
+			needs := make([]instainstru.WindowNeed, len(next))
+			for i, c := range next {
+				needs[i] = instainstru.WindowNeed{InstructorID: c.in.id, Minutes: c.shortest}
+			}
+			ok, err := e.cfg.Store.WindowCandidates(ctx, needs, instainstru.CandidateWindow{From: w.from, To: w.to,
+				After: w.after, Before: w.before, ExactStart: w.exactStart})
+			if err != nil {
+				return err
+			}
+			pending = pending[:0]
+			for _, c := range next {
+				if ok[c.in.id] {
+					pending = append(pending, c)
+				} else {
+					decided++
+				}
+			}
+		} else {
+			pending = append(pending[:0], next...)
+		}
+		// Exact checks in batches of a page, stopping as soon as enough passed.
+		for len(pending) > 0 && (len(r.Hits) < req.Limit || decided < page) {
+			batch := pending[:min(page, len(pending))]
+			pending = pending[len(batch):]
+			hits, err := e.checkAvailability(ctx, st, req, w, batch)
+			if err != nil {
+				return err
+			}
+			decided += len(batch)
+			checked += len(batch)
+			passed += len(hits)
+			checkedPassed += len(hits)
+			r.Hits = append(r.Hits, hits...)
+		}
+	}
+	if !w.asked {
+		return nil
+	}
+	unprefiltered := len(cands) - pos
+	if unprefiltered == 0 && len(pending) == 0 {
+		r.TotalFound = passed
+		return nil
+	}
+	r.TotalExact = false
+	est := float64(passed)
+	if checked > 0 {
+		est += float64(len(pending)) * float64(checkedPassed) / float64(checked)
+	}
+	if decided > 0 {
+		est += float64(unprefiltered) * float64(passed) / float64(decided)
+	}
+	r.TotalFound = min(max(int(math.Round(est)), passed), passed+len(pending)+unprefiltered)
+	return nil
 }
 
 // askedWindow reads the date and time constraints; without any, the window is the next days
@@ -256,50 +322,56 @@ func askedWindow(p query.Parsed, today instainstru.Date, days int) window {
 
 // checkAvailability loads the candidates' calendars in one batch and computes, with the root
 // package's rules (PublicCalendar.Bookable, NextSlot), the earliest lesson each can really be
-// booked for inside the window: after the minimum notice, outside bookings and their buffers,
-// not in the past. With an asked window, candidates without one are dropped (counted as failed).
-func (e *Engine) checkAvailability(ctx context.Context, req SearchRequest, w window, asked *int, cs []instainstru.SearchCandidate) ([]Hit, int, error) {
+// booked for inside the window: after the minimum notice, outside bookings and their buffers and
+// blackout dates, not in the past. Days are computed one at a time up to the first that has a
+// lesson. With an asked window, candidates without one are left out.
+func (e *Engine) checkAvailability(ctx context.Context, st *catalogState, req SearchRequest, w window, cs []cand) ([]Hit, error) {
 	ids := make([]string, len(cs))
 	for i, c := range cs {
-		ids[i] = c.InstructorID
+		ids[i] = c.in.id
 	}
 	cals, err := e.cfg.Store.PublicCalendars(ctx, ids, w.from, w.to)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
 	hits := make([]Hit, 0, len(cs))
-	failed := 0
 	for _, c := range cs {
-		need := c.Shortest
-		if asked != nil {
-			need = *asked
-		}
+		cal := cals[c.in.id]
 		var next *NextAvailable
-		if cal := cals[c.InstructorID]; cal != nil && cal.Visible() {
-			days, err := cal.Bookable(req.Now, w.from, w.to, e.cfg.HorizonDays)
-			if err != nil {
-				e.log.Warn("search: bookable time", "instructor", c.InstructorID, "err", err)
-			} else if d, rg, ok := instainstru.NextSlot(clipDays(days, w, need), need); ok {
-				next = &NextAvailable{Date: d, Start: rg.Start, End: rg.End}
-			}
+		if cal != nil && cal.Visible() {
+			next = e.nextLesson(cal, req.Now, w, c.shortest)
 		}
 		if next == nil && w.asked {
-			failed++
 			continue
 		}
-		score := c.Prelim
+		score := c.prelim
 		if next != nil {
-			loc, err := instainstru.LoadZone(cals[c.InstructorID].Timezone)
-			if err == nil {
+			if loc, err := instainstru.LoadZone(cal.Timezone); err == nil {
 				if at, err := instainstru.ResolveLocal(next.Date, next.Start, loc); err == nil {
 					hours := math.Max(at.Sub(req.Now).Hours(), 0)
 					score += weightSoon / (1 + hours/24)
 				}
 			}
 		}
-		hits = append(hits, Hit{Candidate: c, Score: math.Round(score*1e4) / 1e4, Next: next})
+		hits = append(hits, Hit{Candidate: c.candidate(st), Score: math.Round(score*1e4) / 1e4, Next: next})
 	}
-	return hits, failed, nil
+	return hits, nil
+}
+
+// nextLesson is the earliest lesson of need minutes the calendar can be booked for inside the
+// window, or nil.
+func (e *Engine) nextLesson(cal *instainstru.PublicCalendar, now time.Time, w window, need int) *NextAvailable {
+	for d := w.from; !d.After(w.to); d = d.AddDays(1) {
+		days, err := cal.Bookable(now, d, d, e.cfg.HorizonDays)
+		if err != nil {
+			e.log.Warn("search: bookable time", "instructor", cal.InstructorID, "err", err)
+			return nil
+		}
+		if day, rg, ok := instainstru.NextSlot(clipDays(days, w, need), need); ok {
+			return &NextAvailable{Date: day, Start: rg.Start, End: rg.End}
+		}
+	}
+	return nil
 }
 
 // clipDays keeps the part of each bookable range inside the time of day; with an exact start,
