@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/instainstru/instainstru"
@@ -13,58 +14,71 @@ import (
 
 // index is the engine's in-memory copy of every searchable instructor: name, bio, areas and
 // active offers, with what the hard filters test precomputed (interned service and area numbers,
-// duration and location bit sets, which level words the texts contain). A search scans it in one
-// pass (a few microseconds per thousand offers) instead of asking the database to join, dedupe
-// and count every matching offer.
+// duration and location bit sets, which level words the texts contain), and per catalog service
+// a posting list of its offers in instructor order. A search walks the posting lists of the
+// services it matched (a few microseconds per thousand offers, no allocation per offer) instead
+// of asking the database to join, dedupe and count every matching offer.
 //
 // It is never stale by more than the search that reads it: before each search the engine asks
 // the database's change feed (Store.SearchIndex, migration 00007) for what changed since the
 // last read, one indexed round trip that usually returns nothing. Concurrent searches share one
-// read (sync).
+// read (sync). Readers use an immutable snapshot; a change builds the next one, copying only the
+// instructor table and the posting lists it touches.
 type index struct {
-	mu      sync.RWMutex
-	list    []*idxInstructor // sorted by instructor id: scans produce candidates in tie-break order
-	byID    map[string]*idxInstructor
-	svc     map[string]int32 // catalog service id → number
-	svcIDs  []string
-	areas   map[string]int32 // lower-cased, trimmed area → number
-	areaCnt []int            // searchable instructors serving each area number
-	offers  int
+	snap atomic.Pointer[snapshot]
 
+	// Writer state, under syncMu.
 	syncMu   sync.Mutex
 	cursor   string
-	syncedAt time.Time // start of the last completed read
+	syncedAt time.Time        // start of the last completed read
+	pos      map[string]int32 // instructor id → position (positions follow id order)
+	svc      map[string]int32 // catalog service id → number
+	areas    map[string]int32 // lower-cased, trimmed area → number
+	areaCnt  []int            // searchable instructors serving each area number
 }
 
-// idxInstructor is one searchable instructor; never modified after it is built (a change builds
-// a new one), so candidates may keep pointers to it outside the lock.
+// snapshot is one immutable state of the index.
+type snapshot struct {
+	ins   []*idxInstructor // by position, in instructor id order; nil: not searchable
+	ids   []string         // by position
+	bySvc [][]posting      // by service number, sorted by position (one active offer per instructor and service)
+	// blocks hold every posting again in position order, blockSize instructors per block (a
+	// change copies one block): broad queries (many services) read them sequentially.
+	blocks [][]svcPosting
+	total  int      // postings
+	svcIDs []string // service number → catalog service id
+	areas  map[string]int32
+	areaOK []bool // area number → served by someone
+	count  int    // searchable instructors
+}
+
+// idxInstructor is one searchable instructor; never modified after it is built.
 type idxInstructor struct {
 	id       string
-	name     string
-	bio      string
-	years    int
-	areas    []string // as written
+	src      *instainstru.SearchIndexEntry
 	areaKeys []int32
-	offers   []idxOffer
 }
 
-// idxOffer is one active offer.
-type idxOffer struct {
-	svc     int32
+// posting is one active offer in its service's list: everything the filters test, inline.
+type posting struct {
+	pos     int32
 	rate    int32
-	minDur  int32
 	durMask uint32 // bit d/15 for each duration option d (15..240)
-	locMask uint8  // locInPerson | locOnline
-	level   uint8  // bit per level (levelBit) whose words the description or the bio contain
-	offer   *instainstru.InstructorService
+	minDur  int16
+	off     int16 // index into the instructor's offers
+	locMask uint8 // locInPerson | locOnline
+	level   uint8 // bit per level (levelOrder) whose words the description or the bio contain
 }
+
+// blockSize is how many instructor positions one block of postings covers.
+const blockSize = 1024
 
 const (
 	locInPerson uint8 = 1
 	locOnline   uint8 = 2
 )
 
-// levelOrder numbers the levels for idxOffer.level.
+// levelOrder numbers the levels for posting.level.
 var levelOrder = []string{"beginner", "intermediate", "advanced", "kids", "teen", "adult"}
 
 // levelRegexps are levelPatterns in Go's syntax (the same words; PostgreSQL's \m and \M are word
@@ -103,7 +117,9 @@ func levelMask(texts ...string) uint8 {
 func areaKey(a string) string { return strings.ToLower(strings.TrimSpace(a)) }
 
 func newIndex() *index {
-	return &index{byID: map[string]*idxInstructor{}, svc: map[string]int32{}, areas: map[string]int32{}}
+	x := &index{pos: map[string]int32{}, svc: map[string]int32{}, areas: map[string]int32{}}
+	x.snap.Store(&snapshot{areas: map[string]int32{}})
+	return x
 }
 
 // sync brings the index up to date with the database. A read that started after the caller's
@@ -119,76 +135,234 @@ func (x *index) sync(ctx context.Context, store instainstru.SearchStore, since t
 	if err != nil {
 		return false, err
 	}
-	newAreas = x.apply(d, x.cursor == "")
+	if x.cursor == "" {
+		newAreas = x.rebuild(d.Entries)
+	} else {
+		newAreas = x.apply(d)
+	}
 	x.cursor, x.syncedAt = d.Cursor, start
 	return newAreas, nil
 }
 
-// apply installs a delta (a full read replaces everything) and reports whether an area no
-// searchable instructor served before appeared.
-func (x *index) apply(d *instainstru.SearchIndexDelta, full bool) bool {
-	built := make([]*idxInstructor, 0, len(d.Entries))
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if full {
-		x.list, x.byID, x.areaCnt, x.offers = nil, map[string]*idxInstructor{}, make([]int, len(x.areaCnt)), 0
+// rebuild replaces everything with entries (a full read, or a change that does not fit the
+// position order).
+func (x *index) rebuild(entries []instainstru.SearchIndexEntry) bool {
+	sorted := make([]*instainstru.SearchIndexEntry, 0, len(entries))
+	for i := range entries {
+		sorted = append(sorted, &entries[i])
 	}
-	newArea := false
-	remove := func(id string) {
-		old, ok := x.byID[id]
-		if !ok {
-			return
-		}
-		delete(x.byID, id)
-		for _, k := range old.areaKeys {
-			x.areaCnt[k]--
-		}
-		x.offers -= len(old.offers)
-		if i, ok := slices.BinarySearchFunc(x.list, id, func(a *idxInstructor, id string) int { return strings.Compare(a.id, id) }); ok {
-			x.list = slices.Delete(x.list, i, i+1)
+	slices.SortFunc(sorted, func(a, b *instainstru.SearchIndexEntry) int { return strings.Compare(a.InstructorID, b.InstructorID) })
+	x.pos = make(map[string]int32, len(sorted))
+	x.areaCnt = make([]int, len(x.areaCnt))
+	s := &snapshot{ins: make([]*idxInstructor, len(sorted)), ids: make([]string, len(sorted))}
+	for i, e := range sorted {
+		x.pos[e.InstructorID] = int32(i)
+		s.ids[i] = e.InstructorID
+		if e.Searchable {
+			s.ins[i] = x.build(e)
+			s.count++
 		}
 	}
+	for p, in := range s.ins {
+		if in != nil {
+			for _, pg := range x.postings(in, int32(p)) {
+				for int(pg.svc) >= len(s.bySvc) {
+					s.bySvc = append(s.bySvc, nil)
+				}
+				s.bySvc[pg.svc] = append(s.bySvc[pg.svc], pg.posting)
+				b := p / blockSize
+				for b >= len(s.blocks) {
+					s.blocks = append(s.blocks, nil)
+				}
+				s.blocks[b] = append(s.blocks[b], pg)
+				s.total++
+			}
+		}
+	}
+	x.finish(s)
+	return true
+}
+
+// apply installs a delta: changed instructors are rebuilt, their postings replaced. An
+// instructor whose searchable facts did not change (a booking bumped the calendar) costs nothing.
+func (x *index) apply(d *instainstru.SearchIndexDelta) bool {
+	old := x.snap.Load()
+	var changed []*instainstru.SearchIndexEntry
 	for _, id := range d.Gone {
-		remove(id)
+		if p, ok := x.pos[id]; ok && old.ins[p] != nil {
+			changed = append(changed, &instainstru.SearchIndexEntry{InstructorID: id})
+		}
+	}
+	appendOnly := true
+	last := ""
+	if n := len(old.ids); n > 0 {
+		last = old.ids[n-1]
 	}
 	for i := range d.Entries {
 		e := &d.Entries[i]
-		if !full {
-			remove(e.InstructorID)
+		p, known := x.pos[e.InstructorID]
+		if known && old.ins[p] != nil && e.Searchable && sameEntry(old.ins[p].src, e) {
+			continue
+		}
+		if known && old.ins[p] == nil && !e.Searchable {
+			continue
+		}
+		if !known {
+			if e.InstructorID < last {
+				appendOnly = false
+			}
+			last = max(last, e.InstructorID)
+		}
+		changed = append(changed, e)
+	}
+	if len(changed) == 0 {
+		return false
+	}
+	if !appendOnly {
+		// A new id sorts before known ones: positions must move. Rare (ids are time-ordered).
+		all := make([]instainstru.SearchIndexEntry, 0, len(old.ins)+len(changed))
+		byID := map[string]*instainstru.SearchIndexEntry{}
+		for _, e := range changed {
+			byID[e.InstructorID] = e
+		}
+		for p, id := range old.ids {
+			if e, ok := byID[id]; ok {
+				all = append(all, *e)
+				delete(byID, id)
+			} else if in := old.ins[p]; in != nil {
+				all = append(all, *in.src)
+			}
+		}
+		for _, e := range byID {
+			all = append(all, *e)
+		}
+		return x.rebuild(all)
+	}
+	s := &snapshot{ins: slices.Clone(old.ins), ids: old.ids, bySvc: slices.Clone(old.bySvc), count: old.count,
+		blocks: slices.Clone(old.blocks), total: old.total}
+	dirty := map[int]bool{} // blocks to rebuild
+	newArea := false
+	touched := map[int32][]svcPosting{} // service → postings to insert
+	gone := map[int32]map[int32]bool{}  // service → positions to drop
+	slices.SortFunc(changed, func(a, b *instainstru.SearchIndexEntry) int { return strings.Compare(a.InstructorID, b.InstructorID) })
+	for _, e := range changed {
+		p, known := x.pos[e.InstructorID]
+		dirty[int(p)/blockSize] = true
+		if !known {
+			p = int32(len(s.ids))
+			dirty[int(p)/blockSize] = true
+			x.pos[e.InstructorID] = p
+			s.ids = append(s.ids, e.InstructorID) // old.ids is never appended to in place: its cap is its len or it is not shared
+			s.ins = append(s.ins, nil)
+		}
+		if in := s.ins[p]; in != nil {
+			for _, k := range in.areaKeys {
+				x.areaCnt[k]--
+			}
+			for _, o := range in.src.Offers {
+				n := x.svc[o.CatalogServiceID]
+				if gone[n] == nil {
+					gone[n] = map[int32]bool{}
+				}
+				gone[n][p] = true
+			}
+			s.ins[p] = nil
+			s.count--
 		}
 		if !e.Searchable {
 			continue
 		}
 		in := x.build(e)
 		for _, k := range in.areaKeys {
-			if x.areaCnt[k] == 0 {
+			if x.areaCnt[k] == 1 {
 				newArea = true
 			}
-			x.areaCnt[k]++
 		}
-		x.byID[in.id] = in
-		x.offers += len(in.offers)
-		built = append(built, in)
+		s.ins[p] = in
+		s.count++
+		for _, pg := range x.postings(in, p) {
+			touched[pg.svc] = append(touched[pg.svc], pg)
+		}
 	}
-	if full {
-		x.list = built // the store returns them in id order
-		slices.SortFunc(x.list, func(a, b *idxInstructor) int { return strings.Compare(a.id, b.id) })
-		return true
+	for len(s.bySvc) < len(x.svc) {
+		s.bySvc = append(s.bySvc, nil)
 	}
-	for _, in := range built {
-		i, _ := slices.BinarySearchFunc(x.list, in.id, func(a *idxInstructor, id string) int { return strings.Compare(a.id, id) })
-		x.list = slices.Insert(x.list, i, in)
+	for n := range s.bySvc {
+		add, drop := touched[int32(n)], gone[int32(n)]
+		if len(add) == 0 && len(drop) == 0 {
+			continue
+		}
+		list := make([]posting, 0, len(s.bySvc[n])+len(add))
+		for _, pg := range s.bySvc[n] {
+			if !drop[pg.pos] {
+				list = append(list, pg)
+			}
+		}
+		for _, pg := range add {
+			list = append(list, pg.posting)
+		}
+		slices.SortFunc(list, func(a, b posting) int { return int(a.pos - b.pos) })
+		s.bySvc[n] = list
 	}
+	for b := range dirty {
+		for b >= len(s.blocks) {
+			s.blocks = append(s.blocks, nil)
+		}
+		s.total -= len(s.blocks[b])
+		var blk []svcPosting
+		for p := b * blockSize; p < min((b+1)*blockSize, len(s.ins)); p++ {
+			if in := s.ins[p]; in != nil {
+				blk = append(blk, x.postings(in, int32(p))...)
+			}
+		}
+		s.blocks[b] = blk
+		s.total += len(blk)
+	}
+	s.ids = slices.Clip(s.ids)
+	x.finish(s)
 	return newArea
 }
 
-// build turns an entry into its indexed form (called with mu held: it interns).
-func (x *index) build(e *instainstru.SearchIndexEntry) *idxInstructor {
-	in := &idxInstructor{id: e.InstructorID, name: e.FullName, bio: e.Bio, years: e.YearsExperience, areas: e.AreasOfService}
-	if in.areas == nil {
-		in.areas = []string{}
+// finish fills the snapshot's copies of the interning tables and publishes it.
+func (x *index) finish(s *snapshot) {
+	s.svcIDs = make([]string, len(x.svc))
+	for id, n := range x.svc {
+		s.svcIDs[n] = id
 	}
-	seen := map[int32]bool{}
+	for len(s.bySvc) < len(x.svc) {
+		s.bySvc = append(s.bySvc, nil)
+	}
+	s.areas = make(map[string]int32, len(x.areas))
+	s.areaOK = make([]bool, len(x.areaCnt))
+	for a, n := range x.areas {
+		s.areas[a] = n
+		s.areaOK[n] = x.areaCnt[n] > 0
+	}
+	x.snap.Store(s)
+}
+
+// sameEntry reports whether two reads of an instructor hold the same searchable facts.
+func sameEntry(a, b *instainstru.SearchIndexEntry) bool {
+	if a.FullName != b.FullName || a.Bio != b.Bio || a.YearsExperience != b.YearsExperience ||
+		a.Searchable != b.Searchable || !slices.Equal(a.AreasOfService, b.AreasOfService) || len(a.Offers) != len(b.Offers) {
+		return false
+	}
+	for i := range a.Offers {
+		x, y := &a.Offers[i], &b.Offers[i]
+		if x.ID != y.ID || x.CatalogServiceID != y.CatalogServiceID || x.HourlyRateCents != y.HourlyRateCents ||
+			x.Description != y.Description || !slices.Equal(x.DurationOptions, y.DurationOptions) || !slices.Equal(x.LocationTypes, y.LocationTypes) {
+			return false
+		}
+	}
+	return true
+}
+
+// build turns an entry into its indexed form, counting its areas (interning as needed).
+func (x *index) build(e *instainstru.SearchIndexEntry) *idxInstructor {
+	in := &idxInstructor{id: e.InstructorID, src: e}
+	if e.AreasOfService == nil {
+		e.AreasOfService = []string{}
+	}
 	for _, a := range e.AreasOfService {
 		k := areaKey(a)
 		if k == "" {
@@ -200,47 +374,56 @@ func (x *index) build(e *instainstru.SearchIndexEntry) *idxInstructor {
 			x.areas[k] = n
 			x.areaCnt = append(x.areaCnt, 0)
 		}
-		if !seen[n] {
-			seen[n] = true
+		if !slices.Contains(in.areaKeys, n) {
 			in.areaKeys = append(in.areaKeys, n)
+			x.areaCnt[n]++
 		}
 	}
-	bioLevel := levelMask(e.Bio)
-	for i := range e.Offers {
-		o := &e.Offers[i]
+	return in
+}
+
+type svcPosting struct {
+	svc int32
+	posting
+}
+
+// postings are an instructor's offers as posting list entries.
+func (x *index) postings(in *idxInstructor, p int32) []svcPosting {
+	bio := levelMask(in.src.Bio)
+	out := make([]svcPosting, 0, len(in.src.Offers))
+	for i := range in.src.Offers {
+		o := &in.src.Offers[i]
 		n, ok := x.svc[o.CatalogServiceID]
 		if !ok {
-			n = int32(len(x.svcIDs))
+			n = int32(len(x.svc))
 			x.svc[o.CatalogServiceID] = n
-			x.svcIDs = append(x.svcIDs, o.CatalogServiceID)
 		}
-		io := idxOffer{svc: n, rate: int32(o.HourlyRateCents), minDur: 1 << 30, level: bioLevel | levelMask(o.Description), offer: o}
+		pg := posting{pos: p, rate: int32(o.HourlyRateCents), minDur: 1 << 14, off: int16(i), level: bio | levelMask(o.Description)}
 		for _, d := range o.DurationOptions {
-			io.minDur = min(io.minDur, int32(d))
+			pg.minDur = min(pg.minDur, int16(d))
 			if d > 0 && d%instainstru.DurationGrid == 0 && d/instainstru.DurationGrid < 32 {
-				io.durMask |= 1 << (d / instainstru.DurationGrid)
+				pg.durMask |= 1 << (d / instainstru.DurationGrid)
 			}
 		}
 		for _, l := range o.LocationTypes {
 			switch string(l) {
 			case "online":
-				io.locMask |= locOnline
+				pg.locMask |= locOnline
 			case "in_person":
-				io.locMask |= locInPerson
+				pg.locMask |= locInPerson
 			}
 		}
-		in.offers = append(in.offers, io)
+		out = append(out, svcPosting{svc: n, posting: pg})
 	}
-	return in
+	return out
 }
 
 // areaList is every area a searchable instructor serves (for the query reader's vocabulary).
 func (x *index) areaList() []string {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	out := make([]string, 0, len(x.areas))
-	for a, n := range x.areas {
-		if x.areaCnt[n] > 0 {
+	s := x.snap.Load()
+	out := make([]string, 0, len(s.areas))
+	for a, n := range s.areas {
+		if s.areaOK[n] {
 			out = append(out, a)
 		}
 	}
@@ -250,47 +433,79 @@ func (x *index) areaList() []string {
 
 // filter is the hard-filter part of a search, ready for a scan.
 type filter struct {
-	scores    map[string]float64 // catalog service id → base score (strength and popularity)
-	minPrice  *int
-	maxPrice  *int
-	duration  *int
-	locType   string
-	area      string
-	level     string
-	levelBost float64
+	scores     map[string]float64 // catalog service id → base score (strength and popularity)
+	minPrice   *int
+	maxPrice   *int
+	duration   *int
+	locType    string
+	area       string
+	level      string
+	levelBoost float64
 }
 
-// cand is one instructor passing the hard filters, with its best offer.
+// cand is one instructor passing the hard filters, with its best offer (pointer-free, so a
+// hundred thousand of them cost the garbage collector nothing).
 type cand struct {
-	in         *idxInstructor
-	off        *idxOffer
-	prelim     float64
-	shortest   int
-	levelMatch bool
+	prelim   float64
+	pos      int32
+	rate     int32
+	off      int16
+	shortest int16
+	level    bool
 }
+
+// candidates are a scan's result, resolved against the snapshot it was made on.
+type candidates struct {
+	snap *snapshot
+	list []cand
+}
+
+func (cs candidates) id(i int) string { return cs.snap.ids[cs.list[i].pos] }
+
+// candidate turns one into the domain form, with the catalog's names.
+func (cs candidates) candidate(i int, st *catalogState) instainstru.SearchCandidate {
+	c := cs.list[i]
+	e := cs.snap.ins[c.pos].src
+	o := e.Offers[c.off]
+	if s, ok := st.services[o.CatalogServiceID]; ok {
+		o.Name, o.Category = s.Name, s.Category
+	}
+	return instainstru.SearchCandidate{InstructorID: e.InstructorID, FullName: e.FullName, Bio: e.Bio, YearsExperience: e.YearsExperience,
+		AreasOfService: e.AreasOfService, Offer: o, Shortest: int(c.shortest), LevelMatch: c.level, Prelim: c.prelim}
+}
+
+// bestPool recycles the per-instructor slots of multi-service scans.
+var bestPool sync.Pool
+
+type bestSlot struct {
+	gen uint32
+	c   cand
+}
+
+var scanGen atomic.Uint32
 
 // scan returns every instructor passing f, ordered by preliminary score (best first) then
 // instructor id. Per instructor the best offer is the highest scoring, then the cheapest, then
 // the lowest id; shortest is the shortest lesson among its passing offers (or the asked one).
-func (x *index) scan(f filter) []cand {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	score := make([]float64, len(x.svcIDs))
-	hasAny := false
-	for i, id := range x.svcIDs {
-		score[i] = -1
-		if s, ok := f.scores[id]; ok {
-			score[i], hasAny = s, true
+func (x *index) scan(f filter) candidates {
+	s := x.snap.Load()
+	out := candidates{snap: s}
+	var svcs []int32
+	var score []float64
+	for n, id := range s.svcIDs {
+		if sc, ok := f.scores[id]; ok && len(s.bySvc[n]) > 0 {
+			svcs = append(svcs, int32(n))
+			score = append(score, sc)
 		}
 	}
-	if !hasAny {
-		return nil
+	if len(svcs) == 0 {
+		return out
 	}
 	area := int32(-1)
 	if f.area != "" {
-		n, ok := x.areas[f.area]
-		if !ok {
-			return nil
+		n, ok := s.areas[f.area]
+		if !ok || !s.areaOK[n] {
+			return out
 		}
 		area = n
 	}
@@ -302,11 +517,11 @@ func (x *index) scan(f filter) []cand {
 		loc = locInPerson
 	}
 	var durBit uint32
-	dur := 0
+	dur := int64(0)
 	if f.duration != nil {
-		dur = *f.duration
+		dur = int64(*f.duration)
 		if dur <= 0 || dur%instainstru.DurationGrid != 0 || dur/instainstru.DurationGrid >= 32 {
-			return nil
+			return out
 		}
 		durBit = 1 << (dur / instainstru.DurationGrid)
 	}
@@ -318,80 +533,186 @@ func (x *index) scan(f filter) []cand {
 	if f.maxPrice != nil {
 		hi = int64(*f.maxPrice)
 	}
-	out := make([]cand, 0, 256)
-	distinct := map[float64]int{}
-	for _, in := range x.list {
-		if area >= 0 && !slices.Contains(in.areaKeys, area) {
-			continue
+	// pass reports whether a posting passes and its score.
+	pass := func(pg *posting, base float64) (float64, bool) {
+		if (loc != 0 && pg.locMask&loc == 0) || (durBit != 0 && pg.durMask&durBit == 0) {
+			return 0, false
 		}
-		best := -1
-		var bestScore float64
-		shortest := int32(1 << 30)
-		for i := range in.offers {
-			o := &in.offers[i]
-			s := score[o.svc]
-			if s < 0 || (loc != 0 && o.locMask&loc == 0) || (durBit != 0 && o.durMask&durBit == 0) {
-				continue
-			}
-			price := int64(o.rate)
-			if dur > 0 {
-				// The price of a lesson of that length, rounded to the cent as bookings round it.
-				price = (int64(o.rate)*int64(dur) + 30) / 60
-			}
-			if price < lo || price > hi {
-				continue
-			}
-			if lvl != 0 && o.level&lvl != 0 {
-				s += f.levelBost
-			}
-			shortest = min(shortest, o.minDur)
-			if best < 0 || s > bestScore || (s == bestScore && (o.rate < in.offers[best].rate ||
-				(o.rate == in.offers[best].rate && o.offer.ID < in.offers[best].offer.ID))) {
-				best, bestScore = i, s
-			}
-		}
-		if best < 0 {
-			continue
-		}
-		c := cand{in: in, off: &in.offers[best], prelim: bestScore, shortest: int(shortest),
-			levelMatch: lvl != 0 && in.offers[best].level&lvl != 0}
+		price := int64(pg.rate)
 		if dur > 0 {
-			c.shortest = dur
+			// The price of a lesson of that length, rounded to the cent as bookings round it.
+			price = (int64(pg.rate)*dur + 30) / 60
 		}
-		distinct[bestScore]++
-		out = append(out, c)
+		if price < lo || price > hi {
+			return 0, false
+		}
+		if area >= 0 && !slices.Contains(s.ins[pg.pos].areaKeys, area) {
+			return 0, false
+		}
+		if lvl != 0 && pg.level&lvl != 0 {
+			base += f.levelBoost
+		}
+		return base, true
 	}
-	if len(distinct) <= 1 {
-		return out
+	need := func(pg *posting) int16 {
+		if dur > 0 {
+			return int16(dur)
+		}
+		return pg.minDur
 	}
-	// Few distinct scores (a service's base score, plus the level boost): a counting sort by
-	// score keeps id order inside each score in linear time.
-	keys := make([]float64, 0, len(distinct))
-	for k := range distinct {
-		keys = append(keys, k)
+	var list []cand
+	matched := 0
+	for _, sv := range svcs {
+		matched += len(s.bySvc[sv])
 	}
-	slices.Sort(keys)
-	slices.Reverse(keys)
-	at := make(map[float64]int, len(keys))
-	n := 0
-	for _, k := range keys {
-		at[k] = n
-		n += distinct[k]
+	if len(svcs) > 1 && matched*4 >= s.total {
+		// Broad (a category, everything): one sequential pass over all postings in position
+		// order, keeping the best per instructor as it goes.
+		byNum := make([]float64, len(s.bySvc))
+		for i := range byNum {
+			byNum[i] = -1
+		}
+		for k, sv := range svcs {
+			byNum[sv] = score[k]
+		}
+		list = make([]cand, 0, min(len(s.ins), matched))
+		for _, blk := range s.blocks {
+			for i := range blk {
+				sp := &blk[i]
+				base := byNum[sp.svc]
+				if base < 0 {
+					continue
+				}
+				sc, ok := pass(&sp.posting, base)
+				if !ok {
+					continue
+				}
+				c := cand{prelim: sc, pos: sp.pos, rate: sp.rate, off: sp.off, shortest: need(&sp.posting), level: lvl != 0 && sp.level&lvl != 0}
+				n := len(list)
+				if n == 0 || list[n-1].pos != c.pos {
+					list = append(list, c)
+					continue
+				}
+				cur := &list[n-1]
+				short := min(cur.shortest, c.shortest)
+				if c.prelim > cur.prelim || (c.prelim == cur.prelim && (c.rate < cur.rate ||
+					(c.rate == cur.rate && s.ins[c.pos].src.Offers[c.off].ID < s.ins[c.pos].src.Offers[cur.off].ID))) {
+					*cur = c
+				}
+				cur.shortest = short
+			}
+		}
+	} else if len(svcs) == 1 {
+		// One service: its posting list already has one offer per instructor, in order.
+		pl := s.bySvc[svcs[0]]
+		list = make([]cand, 0, len(pl)/2+16)
+		for i := range pl {
+			pg := &pl[i]
+			if sc, ok := pass(pg, score[0]); ok {
+				list = append(list, cand{prelim: sc, pos: pg.pos, off: pg.off, shortest: need(pg), level: lvl != 0 && pg.level&lvl != 0})
+			}
+		}
+	} else {
+		var slots []bestSlot
+		if p, ok := bestPool.Get().(*[]bestSlot); ok {
+			slots = *p
+		}
+		if cap(slots) < len(s.ins) {
+			slots = make([]bestSlot, len(s.ins)+len(s.ins)/8)
+		}
+		slots = slots[:len(s.ins)]
+		gen := scanGen.Add(1)
+		if gen == 0 { // wrapped: stale stamps could match
+			clear(slots)
+			gen = scanGen.Add(1)
+		}
+		n := 0
+		for k, sv := range svcs {
+			pl := s.bySvc[sv]
+			for i := range pl {
+				pg := &pl[i]
+				sc, ok := pass(pg, score[k])
+				if !ok {
+					continue
+				}
+				b := &slots[pg.pos]
+				c := cand{prelim: sc, pos: pg.pos, rate: pg.rate, off: pg.off, shortest: need(pg), level: lvl != 0 && pg.level&lvl != 0}
+				if b.gen != gen {
+					b.gen, b.c = gen, c
+					n++
+					continue
+				}
+				cur := &b.c
+				short := min(cur.shortest, c.shortest)
+				if c.prelim > cur.prelim || (c.prelim == cur.prelim && (c.rate < cur.rate ||
+					(c.rate == cur.rate && s.ins[pg.pos].src.Offers[c.off].ID < s.ins[pg.pos].src.Offers[cur.off].ID))) {
+					*cur = c
+				}
+				cur.shortest = short
+			}
+		}
+		list = make([]cand, 0, n)
+		for i := range slots {
+			if slots[i].gen == gen {
+				list = append(list, slots[i].c)
+			}
+		}
+		bestPool.Put(&slots)
 	}
-	sorted := make([]cand, len(out))
-	for _, c := range out {
-		sorted[at[c.prelim]] = c
-		at[c.prelim]++
-	}
-	return sorted
+	out.list = sortByScore(list)
+	return out
 }
 
-// candidate turns a scan result into the domain form, with the catalog's names.
-func (c cand) candidate(st *catalogState) instainstru.SearchCandidate {
-	o := *c.off.offer
-	if s, ok := st.services[o.CatalogServiceID]; ok {
-		o.Name, o.Category = s.Name, s.Category
+// sortByScore orders by score (best first), keeping position (id) order inside a score. There
+// are few distinct scores (a service's base score, plus the level boost), so a counting sort
+// does it in linear time.
+func sortByScore(list []cand) []cand {
+	var keys []float64
+	var counts []int
+	for i := range list {
+		k := slices.Index(keys, list[i].prelim)
+		if k < 0 {
+			keys, counts = append(keys, list[i].prelim), append(counts, 0)
+			k = len(keys) - 1
+		}
+		counts[k]++
+		if len(keys) > 64 { // not few after all
+			slices.SortStableFunc(list, func(a, b cand) int {
+				switch {
+				case a.prelim > b.prelim:
+					return -1
+				case a.prelim < b.prelim:
+					return 1
+				}
+				return 0
+			})
+			return list
+		}
 	}
-	return instainstru.SearchCandidate{InstructorID: c.in.id, FullName: c.in.name, Bio: c.in.bio, YearsExperience: c.in.years,
-		AreasOfService: c.in.areas, Offer: o, Shortest: c.shortest, LevelMatch: c.levelMatch, Prelim: c.prelim}
+	if len(keys) <= 1 {
+		return list
+	}
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if keys[a] > keys[b] {
+			return -1
+		}
+		return 1
+	})
+	at := make([]int, len(keys))
+	n := 0
+	for _, k := range order {
+		at[k] = n
+		n += counts[k]
+	}
+	sorted := make([]cand, len(list))
+	for _, c := range list {
+		k := slices.Index(keys, c.prelim)
+		sorted[at[k]] = c
+		at[k]++
+	}
+	return sorted
 }

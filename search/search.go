@@ -153,7 +153,7 @@ func msSince(t time.Time) float64 {
 }
 
 func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchRequest, p query.Parsed) (*Result, error) {
-	r := &Result{Query: req.Query, Parsed: p, Hits: []Hit{}, MaxPriceCents: p.MaxPriceCents}
+	r := &Result{Query: req.Query, Parsed: p, Hits: []Hit{}, MaxPriceCents: p.MaxPriceCents, TotalExact: true}
 	scores, err := e.resolve(ctx, st, p, r)
 	if err != nil {
 		return nil, err
@@ -193,7 +193,7 @@ func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchR
 		f.scores[id] = weightMatch*strength + weightPop*st.popularity[id]
 	}
 	if _, ok := levelPatterns[p.Level]; ok {
-		f.level, f.levelBost = p.Level, weightLevel
+		f.level, f.levelBoost = p.Level, weightLevel
 	}
 	if err := e.syncIndex(ctx, req.started); err != nil {
 		return nil, err
@@ -226,22 +226,23 @@ func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchR
 // passed plus an estimate for the rest from the pass rates seen: prefilter survivors not checked
 // exactly at the exact check's rate, candidates not prefiltered at the overall rate. The
 // estimate lies between the hits found and the hard-filter count; Result.TotalExact says which.
-func (e *Engine) examine(ctx context.Context, st *catalogState, req SearchRequest, w window, asked *int, cands []cand, r *Result) error {
+func (e *Engine) examine(ctx context.Context, st *catalogState, req SearchRequest, w window, asked *int, cs candidates, r *Result) error {
 	page := max(3*req.Limit, 60)
+	cands := cs.list
 	r.TotalFound, r.TotalExact = len(cands), true
 	decided, passed := 0, 0 // candidates examined exactly or refused by the prefilter; hits among them
 	checked, checkedPassed := 0, 0
 	pos := 0
 	chunk := page
-	var pending []cand // prefilter survivors not yet checked exactly
+	var pending []int // prefilter survivors (indexes into cands) not yet checked exactly
 	for pos < len(cands) && (len(r.Hits) < req.Limit || decided < page) {
-		next := cands[pos:min(pos+chunk, len(cands))]
-		pos += len(next)
+		lo, hi := pos, min(pos+chunk, len(cands))
+		pos = hi
 		chunk = min(chunk*2, 4096)
 		if w.asked {
-			needs := make([]instainstru.WindowNeed, len(next))
-			for i, c := range next {
-				needs[i] = instainstru.WindowNeed{InstructorID: c.in.id, Minutes: c.shortest}
+			needs := make([]instainstru.WindowNeed, 0, hi-lo)
+			for i := lo; i < hi; i++ {
+				needs = append(needs, instainstru.WindowNeed{InstructorID: cs.id(i), Minutes: int(cands[i].shortest)})
 			}
 			ok, err := e.cfg.Store.WindowCandidates(ctx, needs, instainstru.CandidateWindow{From: w.from, To: w.to,
 				After: w.after, Before: w.before, ExactStart: w.exactStart})
@@ -249,21 +250,24 @@ func (e *Engine) examine(ctx context.Context, st *catalogState, req SearchReques
 				return err
 			}
 			pending = pending[:0]
-			for _, c := range next {
-				if ok[c.in.id] {
-					pending = append(pending, c)
+			for i := lo; i < hi; i++ {
+				if ok[cs.id(i)] {
+					pending = append(pending, i)
 				} else {
 					decided++
 				}
 			}
 		} else {
-			pending = append(pending[:0], next...)
+			pending = pending[:0]
+			for i := lo; i < hi; i++ {
+				pending = append(pending, i)
+			}
 		}
 		// Exact checks in batches of a page, stopping as soon as enough passed.
 		for len(pending) > 0 && (len(r.Hits) < req.Limit || decided < page) {
 			batch := pending[:min(page, len(pending))]
 			pending = pending[len(batch):]
-			hits, err := e.checkAvailability(ctx, st, req, w, batch)
+			hits, err := e.checkAvailability(ctx, st, req, w, cs, batch)
 			if err != nil {
 				return err
 			}
@@ -325,21 +329,22 @@ func askedWindow(p query.Parsed, today instainstru.Date, days int) window {
 // booked for inside the window: after the minimum notice, outside bookings and their buffers and
 // blackout dates, not in the past. Days are computed one at a time up to the first that has a
 // lesson. With an asked window, candidates without one are left out.
-func (e *Engine) checkAvailability(ctx context.Context, st *catalogState, req SearchRequest, w window, cs []cand) ([]Hit, error) {
-	ids := make([]string, len(cs))
-	for i, c := range cs {
-		ids[i] = c.in.id
+func (e *Engine) checkAvailability(ctx context.Context, st *catalogState, req SearchRequest, w window, cs candidates, which []int) ([]Hit, error) {
+	ids := make([]string, len(which))
+	for i, k := range which {
+		ids[i] = cs.id(k)
 	}
 	cals, err := e.cfg.Store.PublicCalendars(ctx, ids, w.from, w.to)
 	if err != nil {
 		return nil, err
 	}
-	hits := make([]Hit, 0, len(cs))
-	for _, c := range cs {
-		cal := cals[c.in.id]
+	hits := make([]Hit, 0, len(which))
+	for i, k := range which {
+		c := cs.list[k]
+		cal := cals[ids[i]]
 		var next *NextAvailable
 		if cal != nil && cal.Visible() {
-			next = e.nextLesson(cal, req.Now, w, c.shortest)
+			next = e.nextLesson(cal, req.Now, w, int(c.shortest))
 		}
 		if next == nil && w.asked {
 			continue
@@ -353,7 +358,7 @@ func (e *Engine) checkAvailability(ctx context.Context, st *catalogState, req Se
 				}
 			}
 		}
-		hits = append(hits, Hit{Candidate: c.candidate(st), Score: math.Round(score*1e4) / 1e4, Next: next})
+		hits = append(hits, Hit{Candidate: cs.candidate(k, st), Score: math.Round(score*1e4) / 1e4, Next: next})
 	}
 	return hits, nil
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
+	"os"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -37,6 +39,8 @@ func cmdBenchSearch(ctx context.Context, cfg *Config, log *slog.Logger, args []s
 	runs := fs.Int("runs", 5, "times each query runs")
 	verbose := fs.Bool("v", false, "print each query's median time and result count")
 	keep := fs.Bool("reuse", false, "reuse the bench database if it already holds -n instructors")
+	only := fs.String("q", "", "run only this query (with -runs) instead of the fixed list")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured runs to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -102,11 +106,24 @@ func cmdBenchSearch(ctx context.Context, cfg *Config, log *slog.Logger, args []s
 		return err
 	}
 	qs := benchQueries
+	if *only != "" {
+		qs = []string{*only}
+	}
 	loc := mustZone("America/New_York")
 	var all, windowed []float64
 	per := make([][]float64, len(qs))
 	found := make([]int, len(qs))
 	for r := 0; r <= *runs; r++ { // run 0 warms up
+		if r == 1 && *cpuProfile != "" {
+			f, err := os.Create(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+			defer func() { pprof.StopCPUProfile(); _ = f.Close() }()
+		}
 		for qi, q := range qs {
 			res, err := eng.Search(ctx, search.SearchRequest{Query: q, Limit: 20, Now: time.Now(), Loc: loc})
 			if err != nil {
