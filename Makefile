@@ -8,7 +8,7 @@ PKGS := ./...
 
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: run test bench lint migrate seed seed-demo build services clean
+.PHONY: run test bench bench-search-100k lint migrate seed seed-demo build services clean
 
 services:
 	@bash scripts/dev-services.sh
@@ -20,10 +20,12 @@ build:
 run: services build
 	./$(BIN) all
 
-## test: bring up dependencies, then the whole suite with the race detector
+## test: bring up dependencies, then the whole suite with the race detector, then 20 seconds of
+## fuzzing the search query reader (no panic, no error, invariants hold for any input)
 test: services
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./search/query
 
 ## bench: Go benchmarks (booking vs commit, cache, bookable time), then the loopback HTTP load
 ## benchmark: cached public availability next to a bare constant handler of the same server
@@ -33,6 +35,11 @@ bench: services build
 	./$(BIN) seed --demo
 	LOG_LEVEL=warn ./$(BIN) bench-http
 	LOG_LEVEL=warn ./$(BIN) bench-search -n 10000
+
+## bench-search-100k: the search benchmark at 100,000 instructors and 300,000 offers (loading
+## takes about a minute and a half; the database is kept, so a second run with -reuse is quick)
+bench-search-100k: services build
+	LOG_LEVEL=warn ./$(BIN) bench-search -n 100000 -reuse
 
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -150,7 +150,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e := &Engine{cfg: cfg, log: cfg.Log, cache: newResultCache(cfg.ResultCacheSize, cfg.ResultTTL), prices: map[string]priceEntry{},
 		idx: newIndex()}
-	if _, err := e.idx.sync(ctx, cfg.Store, time.Now()); err != nil {
+	if _, _, err := e.idx.sync(ctx, cfg.Store, time.Now()); err != nil {
 		return nil, err
 	}
 	if err := e.Reload(ctx); err != nil {
@@ -307,12 +307,20 @@ func normalizePopularity(pop map[string]float64) map[string]float64 {
 }
 
 // syncIndex brings the in-memory index up to date (one round trip to the change feed, shared by
-// searches that start together) and, when an instructor brought an area nobody served before,
-// rebuilds the query reader so "in <that area>" is understood at once.
+// searches that start together); drops the cached answers when anything changed (on any node:
+// offers, profiles, status, and every calendar write, which bumps the calendar version); and,
+// when an instructor brought an area nobody served before, rebuilds the query reader so "in
+// <that area>" is understood at once.
 func (e *Engine) syncIndex(ctx context.Context, since time.Time) error {
-	newAreas, err := e.idx.sync(ctx, e.cfg.Store, since)
-	if err != nil || !newAreas {
+	newAreas, changed, err := e.idx.sync(ctx, e.cfg.Store, since)
+	if err != nil {
 		return err
+	}
+	if changed {
+		e.cache.invalidate()
+	}
+	if !newAreas {
+		return nil
 	}
 	e.reloadMu.Lock()
 	defer e.reloadMu.Unlock()

@@ -2,6 +2,7 @@ package search_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sort"
@@ -346,4 +347,52 @@ type blockingStore struct {
 func (b blockingStore) InsertSearchEvents(ctx context.Context, evs []instainstru.SearchEvent) error {
 	<-b.release
 	return nil
+}
+
+// TestIndexFollowsWrites: the in-memory index reads the database's change feed before every
+// search, so a write made by anyone (here straight SQL, as another node would) shows in the very
+// next search, cached answers included: a new instructor with a new area, a rate change, an
+// offer's deletion, a suspension, a name change.
+func TestIndexFollowsWrites(t *testing.T) {
+	w := setup(t)
+	ctx := context.Background()
+	e, err := search.New(ctx, search.Config{Store: db.Store, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	find := func(q string) []string {
+		t.Helper()
+		r, err := e.Search(ctx, search.SearchRequest{Query: q, Now: now, Loc: ny, Limit: 50})
+		require.NoError(t, err)
+		var out []string
+		for _, h := range r.Hits {
+			out = append(out, fmt.Sprintf("%s/%s/%d", h.Candidate.FullName, w.slugs[h.Candidate.Offer.CatalogServiceID], h.Candidate.Offer.HourlyRateCents))
+		}
+		sort.Strings(out)
+		return out
+	}
+	require.Empty(t, find("harp"))
+	f := testenv.NewSearchFixture(t, db.Pool)
+	h1 := f.Instructor(testenv.InstructorSpec{Name: "Harp One", Areas: []string{"Red Hook"}})
+	harp := f.Offer(h1, testenv.OfferSpec{ServiceSlug: "harp", Rate: 7000})
+	require.Equal(t, []string{"Harp One/harp/7000"}, find("harp"))
+	r, err := e.Search(ctx, search.SearchRequest{Query: "harp in red hook", Now: now, Loc: ny})
+	require.NoError(t, err)
+	require.Equal(t, "red hook", r.Parsed.Location, "a new area is understood at once")
+	require.Len(t, r.Hits, 1)
+
+	_, err = db.Pool.Exec(ctx, `UPDATE instructor_services SET hourly_rate_cents = 4000 WHERE id = $1`, harp)
+	require.NoError(t, err)
+	require.Equal(t, []string{"Harp One/harp/4000"}, find("harp"), "the cached answer was dropped")
+	require.Equal(t, []string{"Harp One/harp/4000"}, find("harp under $50"))
+	banjo := f.Offer(h1, testenv.OfferSpec{ServiceSlug: "banjo", Rate: 3000})
+	require.Equal(t, []string{"Harp One/banjo/3000"}, find("harp or banjo"), "one result per instructor: the cheaper offer")
+	_, err = db.Pool.Exec(ctx, `UPDATE instructor_services SET is_active = false WHERE id = $1`, banjo)
+	require.NoError(t, err)
+	require.Equal(t, []string{"Harp One/harp/4000"}, find("harp or banjo"))
+	_, err = db.Pool.Exec(ctx, `UPDATE users SET full_name = 'Harp Renamed' WHERE id = $1`, h1)
+	require.NoError(t, err)
+	require.Equal(t, []string{"Harp Renamed/harp/4000"}, find("harp"))
+	_, err = db.Pool.Exec(ctx, `UPDATE users SET account_status = 'suspended' WHERE id = $1`, h1)
+	require.NoError(t, err)
+	require.Empty(t, find("harp"))
+	require.Empty(t, find("harp in red hook"))
 }

@@ -124,24 +124,28 @@ func newIndex() *index {
 
 // sync brings the index up to date with the database. A read that started after the caller's
 // search began answers for it too, so a burst of searches costs one round trip.
-func (x *index) sync(ctx context.Context, store instainstru.SearchStore, since time.Time) (newAreas bool, err error) {
+//
+// changed reports whether the database reported any change (even one the index ignores, such
+// as a booking, which bumps the instructor's calendar version): cached answers are then stale.
+func (x *index) sync(ctx context.Context, store instainstru.SearchStore, since time.Time) (newAreas, changed bool, err error) {
 	x.syncMu.Lock()
 	defer x.syncMu.Unlock()
 	if x.syncedAt.After(since) {
-		return false, nil
+		return false, false, nil
 	}
 	start := time.Now()
 	d, err := store.SearchIndex(ctx, x.cursor)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
+	changed = len(d.Entries) > 0 || len(d.Gone) > 0
 	if x.cursor == "" {
 		newAreas = x.rebuild(d.Entries)
 	} else {
 		newAreas = x.apply(d)
 	}
 	x.cursor, x.syncedAt = d.Cursor, start
-	return newAreas, nil
+	return newAreas, changed, nil
 }
 
 // rebuild replaces everything with entries (a full read, or a change that does not fit the

@@ -31,8 +31,6 @@ type SearchRequest struct {
 	Now    time.Time
 	Loc    *time.Location
 	UserID string
-
-	started time.Time // when the engine received it
 }
 
 // Match kinds of a Result, as the API shows them.
@@ -93,7 +91,6 @@ type window struct {
 // are the database's.
 func (e *Engine) Search(ctx context.Context, req SearchRequest) (*Result, error) {
 	start := time.Now()
-	req.started = start
 	if req.Now.IsZero() {
 		req.Now = start
 	}
@@ -105,6 +102,10 @@ func (e *Engine) Search(ctx context.Context, req SearchRequest) (*Result, error)
 		req.Limit = DefaultLimit
 	case req.Limit > MaxLimit:
 		req.Limit = MaxLimit
+	}
+	// The change feed first: a cached answer is only reused while nothing changed anywhere.
+	if err := e.syncIndex(ctx, start); err != nil {
+		return nil, err
 	}
 	key := cacheKey(req)
 	if r, ok := e.cache.get(key); ok {
@@ -130,7 +131,6 @@ func (e *Engine) Search(ctx context.Context, req SearchRequest) (*Result, error)
 // cache is not used). Tests use it to exercise the engine with Parsed values they built.
 func (e *Engine) SearchParsed(ctx context.Context, req SearchRequest, p query.Parsed) (*Result, error) {
 	start := time.Now()
-	req.started = start
 	if req.Now.IsZero() {
 		req.Now = start
 	}
@@ -139,6 +139,9 @@ func (e *Engine) SearchParsed(ctx context.Context, req SearchRequest, p query.Pa
 	}
 	if req.Limit <= 0 {
 		req.Limit = DefaultLimit
+	}
+	if err := e.syncIndex(ctx, start); err != nil {
+		return nil, err
 	}
 	r, err := e.searchParsed(ctx, e.state.Load(), req, p)
 	if err != nil {
@@ -194,9 +197,6 @@ func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchR
 	}
 	if _, ok := levelPatterns[p.Level]; ok {
 		f.level, f.levelBoost = p.Level, weightLevel
-	}
-	if err := e.syncIndex(ctx, req.started); err != nil {
-		return nil, err
 	}
 	cands := e.idx.scan(f)
 	if err := e.examine(ctx, st, req, w, p.DurationMinutes, cands, r); err != nil {
