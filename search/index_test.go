@@ -1,0 +1,144 @@
+package search
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/instainstru/instainstru"
+)
+
+// TestIndexIncrementalMatchesRebuild: after any sequence of changes applied incrementally (new
+// instructors, in and out of id order, offer edits, suspensions, removals), every scan gives
+// exactly what a full rebuild from the same data gives, and snapshots taken earlier never change.
+func TestIndexIncrementalMatchesRebuild(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	svcs := []string{"s-a", "s-b", "s-c", "s-d", "s-e"}
+	areas := []string{"Brooklyn", "Queens", "Manhattan", " bronx "}
+	bios := []string{"", "great with kids", "advanced students", "beginners welcome"}
+	state := map[string]instainstru.SearchIndexEntry{}
+	offerN := 0
+	entry := func(id string) instainstru.SearchIndexEntry {
+		e := instainstru.SearchIndexEntry{InstructorID: id, FullName: "n" + id, Bio: bios[r.IntN(len(bios))],
+			AreasOfService: []string{areas[r.IntN(len(areas))]}, Searchable: r.IntN(6) > 0}
+		used := map[string]bool{}
+		for k := r.IntN(4); k > 0; k-- {
+			s := svcs[r.IntN(len(svcs))]
+			if used[s] {
+				continue
+			}
+			used[s] = true
+			offerN++
+			e.Offers = append(e.Offers, instainstru.InstructorService{ID: fmt.Sprintf("o%05d", offerN), InstructorID: id,
+				CatalogServiceID: s, HourlyRateCents: 2000 + 500*r.IntN(10), DurationOptions: [][]int{{30, 60}, {60}, {45, 90}}[r.IntN(3)],
+				LocationTypes: [][]instainstru.LocationType{{"online"}, {"in_person"}, {"online", "in_person"}}[r.IntN(3)]})
+		}
+		return e
+	}
+	filters := func() []filter {
+		var out []filter
+		for i := 0; i < 40; i++ {
+			f := filter{scores: map[string]float64{}}
+			for _, s := range svcs {
+				if r.IntN(2) == 0 {
+					f.scores[s] = float64(r.IntN(3)) / 4
+				}
+			}
+			if r.IntN(3) == 0 {
+				v := 3000 + 500*r.IntN(6)
+				f.maxPrice = &v
+			}
+			if r.IntN(4) == 0 {
+				v := []int{30, 45, 60, 90}[r.IntN(4)]
+				f.duration = &v
+			}
+			f.locType = []string{"", "", "online", "in_person"}[r.IntN(4)]
+			f.area = []string{"", "", "brooklyn", "bronx"}[r.IntN(4)]
+			if r.IntN(3) == 0 {
+				f.level, f.levelBoost = []string{"kids", "advanced", "beginner"}[r.IntN(3)], 0.3
+			}
+			out = append(out, f)
+		}
+		return out
+	}
+	type row struct {
+		id, offer string
+		prelim    float64
+		short     int16
+		level     bool
+	}
+	view := func(cs candidates) []row {
+		var out []row
+		for i, c := range cs.list {
+			out = append(out, row{cs.id(i), cs.snap.ins[c.pos].src.Offers[c.off].ID, c.prelim, c.shortest, c.level})
+		}
+		return out
+	}
+	inc := newIndex()
+	var initial []instainstru.SearchIndexEntry
+	for i := 0; i < 300; i++ {
+		id := fmt.Sprintf("id%06d", 10*i+5)
+		state[id] = entry(id)
+		initial = append(initial, state[id])
+	}
+	inc.rebuild(initial)
+	for round := 0; round < 30; round++ {
+		before := inc.snap.Load()
+		fs := filters()
+		var frozen [][]row
+		for _, f := range fs {
+			frozen = append(frozen, view(candidates{snap: before, list: inc.scan(f).list}))
+		}
+		d := &instainstru.SearchIndexDelta{}
+		for k := r.IntN(20); k > 0; k-- {
+			switch r.IntN(5) {
+			case 0: // a new instructor, usually after every id, sometimes not
+				id := fmt.Sprintf("id%06d", 3000+round*100+k)
+				if r.IntN(4) == 0 {
+					id = fmt.Sprintf("id%06d", 10*r.IntN(300)+1)
+				}
+				state[id] = entry(id)
+				d.Entries = append(d.Entries, state[id])
+			case 1: // gone
+				for id := range state {
+					delete(state, id)
+					d.Gone = append(d.Gone, id)
+					break
+				}
+			default: // changed (or unchanged: a calendar bump)
+				for id, e := range state {
+					if r.IntN(2) == 0 {
+						e = entry(id)
+						state[id] = e
+					}
+					d.Entries = append(d.Entries, e)
+					break
+				}
+			}
+		}
+		inc.apply(d)
+		full := newIndex()
+		var all []instainstru.SearchIndexEntry
+		for _, e := range state {
+			all = append(all, e)
+		}
+		full.rebuild(all)
+		for i, f := range filters() {
+			require.Equal(t, view(full.scan(f)), view(inc.scan(f)), "round %d filter %d", round, i)
+		}
+		for i := range fs {
+			require.Equal(t, frozen[i], view(candidates{snap: before, list: frozenScan(inc, before, fs[i])}), "an old snapshot never changes")
+		}
+		require.Equal(t, full.areaList(), inc.areaList())
+	}
+}
+
+// frozenScan scans an older snapshot of x.
+func frozenScan(x *index, s *snapshot, f filter) []cand {
+	cur := x.snap.Load()
+	x.snap.Store(s)
+	defer x.snap.Store(cur)
+	return x.scan(f).list
+}
