@@ -248,7 +248,13 @@ func (x *index) apply(d *instainstru.SearchIndexDelta) bool {
 	newArea := false
 	touched := map[int32][]svcPosting{} // service → postings to insert
 	gone := map[int32]map[int32]bool{}  // service → positions to drop
-	slices.SortFunc(changed, func(a, b *instainstru.SearchIndexEntry) int { return strings.Compare(a.InstructorID, b.InstructorID) })
+	// One state per instructor (the last read wins), in id order so new positions follow ids.
+	slices.SortStableFunc(changed, func(a, b *instainstru.SearchIndexEntry) int { return strings.Compare(a.InstructorID, b.InstructorID) })
+	for i := len(changed) - 2; i >= 0; i-- {
+		if changed[i].InstructorID == changed[i+1].InstructorID {
+			changed = slices.Delete(changed, i, i+1)
+		}
+	}
 	for _, e := range changed {
 		p, known := x.pos[e.InstructorID]
 		dirty[int(p)/blockSize] = true

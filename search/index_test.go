@@ -2,8 +2,11 @@ package search
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -14,7 +17,9 @@ import (
 // instructors, in and out of id order, offer edits, suspensions, removals), every scan gives
 // exactly what a full rebuild from the same data gives, and snapshots taken earlier never change.
 func TestIndexIncrementalMatchesRebuild(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 2))
 	svcs := []string{"s-a", "s-b", "s-c", "s-d", "s-e"}
 	areas := []string{"Brooklyn", "Queens", "Manhattan", " bronx "}
 	bios := []string{"", "great with kids", "advanced students", "beginners welcome"}
@@ -92,6 +97,12 @@ func TestIndexIncrementalMatchesRebuild(t *testing.T) {
 			frozen = append(frozen, view(candidates{snap: before, list: inc.scan(f).list}))
 		}
 		d := &instainstru.SearchIndexDelta{}
+		// A feed read reports an id either with its state or as gone, once.
+		add := func(e instainstru.SearchIndexEntry) {
+			d.Gone = slices.DeleteFunc(d.Gone, func(id string) bool { return id == e.InstructorID })
+			d.Entries = slices.DeleteFunc(d.Entries, func(o instainstru.SearchIndexEntry) bool { return o.InstructorID == e.InstructorID })
+			d.Entries = append(d.Entries, e)
+		}
 		for k := r.IntN(20); k > 0; k-- {
 			switch r.IntN(5) {
 			case 0: // a new instructor, usually after every id, sometimes not
@@ -100,29 +111,29 @@ func TestIndexIncrementalMatchesRebuild(t *testing.T) {
 					id = fmt.Sprintf("id%06d", 10*r.IntN(300)+1)
 				}
 				state[id] = entry(id)
-				d.Entries = append(d.Entries, state[id])
+				add(state[id])
 			case 1: // gone
-				for id := range state {
-					delete(state, id)
-					d.Gone = append(d.Gone, id)
-					break
-				}
+				keys := slices.Sorted(maps.Keys(state))
+				id := keys[r.IntN(len(keys))]
+				delete(state, id)
+				d.Entries = slices.DeleteFunc(d.Entries, func(o instainstru.SearchIndexEntry) bool { return o.InstructorID == id })
+				d.Gone = append(d.Gone, id)
 			default: // changed (or unchanged: a calendar bump)
-				for id, e := range state {
-					if r.IntN(2) == 0 {
-						e = entry(id)
-						state[id] = e
-					}
-					d.Entries = append(d.Entries, e)
-					break
+				keys := slices.Sorted(maps.Keys(state))
+				id := keys[r.IntN(len(keys))]
+				e := state[id]
+				if r.IntN(2) == 0 {
+					e = entry(id)
+					state[id] = e
 				}
+				add(e)
 			}
 		}
 		inc.apply(d)
 		full := newIndex()
 		var all []instainstru.SearchIndexEntry
-		for _, e := range state {
-			all = append(all, e)
+		for _, id := range slices.Sorted(maps.Keys(state)) {
+			all = append(all, state[id])
 		}
 		full.rebuild(all)
 		for i, f := range filters() {
