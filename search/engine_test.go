@@ -396,3 +396,56 @@ func TestIndexFollowsWrites(t *testing.T) {
 	require.Empty(t, find("harp"))
 	require.Empty(t, find("harp in red hook"))
 }
+
+// TestRareWindowChunksAndEstimate: when the asked window is rare among many candidates, the
+// engine goes past the first page (prefiltering later chunks by id), still returns the right
+// instructors, and reports total_found as an estimate within its bounds.
+func TestRareWindowChunksAndEstimate(t *testing.T) {
+	setup(t)
+	ctx := context.Background()
+	f := testenv.NewSearchFixture(t, db.Pool)
+	var ids, free []string
+	for i := 0; i < 300; i++ {
+		id := f.Instructor(testenv.InstructorSpec{Name: fmt.Sprintf("Flute %03d", i)})
+		f.Offer(id, testenv.OfferSpec{ServiceSlug: "flute", Rate: 5000})
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	// The 100 first (in the tie-break order) are busy tomorrow, the 200 others are free.
+	for i, id := range ids {
+		if i < 100 {
+			f.Slot(id, thu.AddDays(1), "09:00", "12:00")
+		} else {
+			f.Slot(id, thu, "09:00", "12:00")
+			free = append(free, id)
+		}
+	}
+	t.Cleanup(func() {
+		_, _ = db.Pool.Exec(ctx, `UPDATE users SET account_status = 'suspended' WHERE id = ANY($1::uuid[])`, ids)
+	})
+	e, err := search.New(ctx, search.Config{Store: db.Store, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	r, err := e.Search(ctx, search.SearchRequest{Query: "flute tomorrow", Now: now, Loc: ny, Limit: 5})
+	require.NoError(t, err)
+	var got []string
+	for _, h := range r.Hits {
+		got = append(got, h.Candidate.InstructorID)
+		require.Equal(t, &search.NextAvailable{Date: thu, Start: 9 * 60, End: 10 * 60}, h.Next)
+	}
+	require.Equal(t, free[:5], got, "the first free ones in ranking order")
+	require.False(t, r.TotalExact)
+	require.GreaterOrEqual(t, r.TotalFound, 60, "at least the passes seen")
+	require.LessOrEqual(t, r.TotalFound, 200+40, "at most the undecided candidates")
+
+	// Every candidate fits in the examined chunks: exact.
+	r, err = e.Search(ctx, search.SearchRequest{Query: "flute tomorrow", Now: now, Loc: ny, Limit: 100})
+	require.NoError(t, err)
+	require.True(t, r.TotalExact)
+	require.Equal(t, 200, r.TotalFound)
+	require.Len(t, r.Hits, 100)
+	// No window: the hard-filter count, exact.
+	r, err = e.Search(ctx, search.SearchRequest{Query: "flute", Now: now, Loc: ny, Limit: 5})
+	require.NoError(t, err)
+	require.True(t, r.TotalExact)
+	require.Equal(t, 300, r.TotalFound)
+}

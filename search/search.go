@@ -214,12 +214,13 @@ func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchR
 //
 // Candidates are examined from the best preliminary score down: at least one page of
 // max(3×limit, 60), then more, in growing chunks, until limit of them pass (or none are left).
-// Examining a candidate loads its calendar (one batch per chunk) and computes with the root
+// Examining a candidate loads its calendar (one batch per page) and computes with the root
 // package's rules (PublicCalendar.Bookable, NextSlot) the earliest lesson it can really be
 // booked for in the window; soonness, which weighs at most weightSoon, then reorders the
-// examined ones. With an asked window a chunk first goes through the database's prefilter (an
-// availability row in the window long enough for the lesson), and only its survivors' calendars
-// are loaded; a candidate without a bookable lesson in the window is dropped.
+// examined ones. With an asked window, the chunks after the first go through the database's
+// prefilter first (an availability row in the window long enough for the lesson), and only
+// their survivors' calendars are loaded; a candidate without a bookable lesson in the window is
+// dropped.
 //
 // total_found is every candidate passing the hard filters when no window is asked (exact). With
 // a window it is exact when every candidate was examined; otherwise the examined ones that
@@ -230,16 +231,20 @@ func (e *Engine) examine(ctx context.Context, st *catalogState, req SearchReques
 	page := max(3*req.Limit, 60)
 	cands := cs.list
 	r.TotalFound, r.TotalExact = len(cands), true
-	decided, passed := 0, 0 // candidates examined exactly or refused by the prefilter; hits among them
-	checked, checkedPassed := 0, 0
+	decided, passed := 0, 0     // candidates examined exactly or refused by the prefilter; hits among them
+	pfChecked, pfPassed := 0, 0 // exact checks of prefilter survivors, and their passes
 	pos := 0
 	chunk := page
-	var pending []int // prefilter survivors (indexes into cands) not yet checked exactly
+	var pending []int    // candidates (indexes into cands) not yet checked exactly
+	prefiltered := false // pending survived the prefilter
 	for pos < len(cands) && (len(r.Hits) < req.Limit || decided < page) {
 		lo, hi := pos, min(pos+chunk, len(cands))
 		pos = hi
 		chunk = min(chunk*2, 4096)
-		if w.asked {
+		// The first page goes straight to the exact check (one round trip); later chunks, only
+		// needed when the window is rare among the candidates, are prefiltered first.
+		prefiltered = w.asked && lo > 0
+		if prefiltered {
 			needs := make([]instainstru.WindowNeed, 0, hi-lo)
 			for i := lo; i < hi; i++ {
 				needs = append(needs, instainstru.WindowNeed{InstructorID: cs.id(i), Minutes: int(cands[i].shortest)})
@@ -272,29 +277,36 @@ func (e *Engine) examine(ctx context.Context, st *catalogState, req SearchReques
 				return err
 			}
 			decided += len(batch)
-			checked += len(batch)
 			passed += len(hits)
-			checkedPassed += len(hits)
+			if prefiltered {
+				pfChecked += len(batch)
+				pfPassed += len(hits)
+			}
 			r.Hits = append(r.Hits, hits...)
 		}
 	}
 	if !w.asked {
 		return nil
 	}
-	unprefiltered := len(cands) - pos
-	if unprefiltered == 0 && len(pending) == 0 {
+	raw, survivors := len(cands)-pos, 0 // undecided candidates: never filtered, past the prefilter
+	if prefiltered {
+		survivors = len(pending)
+	} else {
+		raw += len(pending)
+	}
+	if raw == 0 && survivors == 0 {
 		r.TotalFound = passed
 		return nil
 	}
 	r.TotalExact = false
-	est := float64(passed)
-	if checked > 0 {
-		est += float64(len(pending)) * float64(checkedPassed) / float64(checked)
+	rate := float64(passed) / float64(max(decided, 1))
+	est := float64(passed) + float64(raw)*rate
+	if pfChecked > 0 {
+		est += float64(survivors) * float64(pfPassed) / float64(pfChecked)
+	} else {
+		est += float64(survivors) * rate
 	}
-	if decided > 0 {
-		est += float64(unprefiltered) * float64(passed) / float64(decided)
-	}
-	r.TotalFound = min(max(int(math.Round(est)), passed), passed+len(pending)+unprefiltered)
+	r.TotalFound = min(max(int(math.Round(est)), passed), passed+raw+survivors)
 	return nil
 }
 
