@@ -370,6 +370,8 @@ func sameEntry(a, b *instainstru.SearchIndexEntry) bool {
 // build turns an entry into its indexed form, counting its areas (interning as needed).
 func (x *index) build(e *instainstru.SearchIndexEntry) *idxInstructor {
 	in := &idxInstructor{id: e.InstructorID, src: e}
+	// Offers in id order: a posting's offer index then orders ties by offer id.
+	slices.SortFunc(e.Offers, func(a, b instainstru.InstructorService) int { return strings.Compare(a.ID, b.ID) })
 	if e.AreasOfService == nil {
 		e.AreasOfService = []string{}
 	}
@@ -484,6 +486,27 @@ func (cs candidates) candidate(i int, st *catalogState) instainstru.SearchCandid
 		AreasOfService: e.AreasOfService, Offer: o, Shortest: int(c.shortest), LevelMatch: c.level, Prelim: c.prelim}
 }
 
+// candPool recycles candidate lists: a broad query at 100,000 instructors fills megabytes.
+var candPool sync.Pool
+
+// candBuf is an empty candidate list with room for n.
+func candBuf(n int) []cand {
+	if p, ok := candPool.Get().(*[]cand); ok && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]cand, 0, max(n, 64))
+}
+
+// releaseCands gives a list back once nothing refers to it any more.
+func releaseCands(l []cand) {
+	if cap(l) >= 1024 {
+		candPool.Put(&l)
+	}
+}
+
+// release gives the candidate list back (the search is over: hits hold copies).
+func (cs candidates) release() { releaseCands(cs.list) }
+
 // bestPool recycles the per-instructor slots of multi-service scans.
 var bestPool sync.Pool
 
@@ -585,7 +608,7 @@ func (x *index) scan(f filter) candidates {
 		for k, sv := range svcs {
 			byNum[sv] = score[k]
 		}
-		list = make([]cand, 0, min(len(s.ins), matched))
+		list = candBuf(min(len(s.ins), matched))
 		for _, blk := range s.blocks {
 			for i := range blk {
 				sp := &blk[i]
@@ -606,7 +629,7 @@ func (x *index) scan(f filter) candidates {
 				cur := &list[n-1]
 				short := min(cur.shortest, c.shortest)
 				if c.prelim > cur.prelim || (c.prelim == cur.prelim && (c.rate < cur.rate ||
-					(c.rate == cur.rate && s.ins[c.pos].src.Offers[c.off].ID < s.ins[c.pos].src.Offers[cur.off].ID))) {
+					(c.rate == cur.rate && c.off < cur.off))) {
 					*cur = c
 				}
 				cur.shortest = short
@@ -615,7 +638,7 @@ func (x *index) scan(f filter) candidates {
 	} else if len(svcs) == 1 {
 		// One service: its posting list already has one offer per instructor, in order.
 		pl := s.bySvc[svcs[0]]
-		list = make([]cand, 0, len(pl)/2+16)
+		list = candBuf(len(pl))
 		for i := range pl {
 			pg := &pl[i]
 			if sc, ok := pass(pg, score[0]); ok {
@@ -655,13 +678,13 @@ func (x *index) scan(f filter) candidates {
 				cur := &b.c
 				short := min(cur.shortest, c.shortest)
 				if c.prelim > cur.prelim || (c.prelim == cur.prelim && (c.rate < cur.rate ||
-					(c.rate == cur.rate && s.ins[pg.pos].src.Offers[c.off].ID < s.ins[pg.pos].src.Offers[cur.off].ID))) {
+					(c.rate == cur.rate && c.off < cur.off))) {
 					*cur = c
 				}
 				cur.shortest = short
 			}
 		}
-		list = make([]cand, 0, n)
+		list = candBuf(n)
 		for i := range slots {
 			if slots[i].gen == gen {
 				list = append(list, slots[i].c)
@@ -718,11 +741,12 @@ func sortByScore(list []cand) []cand {
 		at[k] = n
 		n += counts[k]
 	}
-	sorted := make([]cand, len(list))
+	sorted := candBuf(len(list))[:len(list)]
 	for _, c := range list {
 		k := slices.Index(keys, c.prelim)
 		sorted[at[k]] = c
 		at[k]++
 	}
+	releaseCands(list)
 	return sorted
 }

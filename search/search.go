@@ -199,6 +199,7 @@ func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchR
 		f.level, f.levelBoost = p.Level, weightLevel
 	}
 	cands := e.idx.scan(f)
+	defer cands.release()
 	if err := e.examine(ctx, st, req, w, p.DurationMinutes, cands, r); err != nil {
 		return nil, err
 	}
