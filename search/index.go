@@ -466,10 +466,13 @@ type cand struct {
 	level    bool
 }
 
-// candidates are a scan's result, resolved against the snapshot it was made on.
+// candidates are a scan's result, resolved against the snapshot it was made on: the first
+// len(list) instructors in ranking order (all of them when complete) and how many pass in all.
 type candidates struct {
-	snap *snapshot
-	list []cand
+	snap     *snapshot
+	list     []cand
+	total    int
+	complete bool
 }
 
 func (cs candidates) id(i int) string { return cs.snap.ids[cs.list[i].pos] }
@@ -517,12 +520,17 @@ type bestSlot struct {
 
 var scanGen atomic.Uint32
 
-// scan returns every instructor passing f, ordered by preliminary score (best first) then
-// instructor id. Per instructor the best offer is the highest scoring, then the cheapest, then
-// the lowest id; shortest is the shortest lesson among its passing offers (or the asked one).
-func (x *index) scan(f filter) candidates {
-	s := x.snap.Load()
-	out := candidates{snap: s}
+// scan counts the instructors passing f and returns the first keep of them (all when keep <= 0)
+// in ranking order: preliminary score (best first), then instructor id. Per instructor the best
+// offer is the highest scoring, then the cheapest, then the lowest id; shortest is the shortest
+// lesson among its passing offers (or the asked one). Keeping only a prefix spares a broad query
+// (a category, "lessons") the writing and ordering of a hundred thousand candidates when one
+// page is looked at; the caller scans the same snapshot again, whole, if it needs more.
+func (x *index) scan(f filter, keep int) candidates { return scanSnapshot(x.snap.Load(), f, keep) }
+
+// scanSnapshot is scan on a given snapshot.
+func scanSnapshot(s *snapshot, f filter, keep int) candidates {
+	out := candidates{snap: s, complete: true}
 	var svcs []int32
 	var score []float64
 	for n, id := range s.svcIDs {
@@ -593,7 +601,7 @@ func (x *index) scan(f filter) candidates {
 		}
 		return pg.minDur
 	}
-	var list []cand
+	em := newEmitter(keep)
 	matched := 0
 	for _, sv := range svcs {
 		matched += len(s.bySvc[sv])
@@ -608,7 +616,8 @@ func (x *index) scan(f filter) candidates {
 		for k, sv := range svcs {
 			byNum[sv] = score[k]
 		}
-		list = candBuf(min(len(s.ins), matched))
+		var cur cand
+		have := false
 		for _, blk := range s.blocks {
 			for i := range blk {
 				sp := &blk[i]
@@ -621,28 +630,31 @@ func (x *index) scan(f filter) candidates {
 					continue
 				}
 				c := cand{prelim: sc, pos: sp.pos, rate: sp.rate, off: sp.off, shortest: need(&sp.posting), level: lvl != 0 && sp.level&lvl != 0}
-				n := len(list)
-				if n == 0 || list[n-1].pos != c.pos {
-					list = append(list, c)
+				if !have || cur.pos != c.pos {
+					if have {
+						em.emit(cur)
+					}
+					cur, have = c, true
 					continue
 				}
-				cur := &list[n-1]
 				short := min(cur.shortest, c.shortest)
 				if c.prelim > cur.prelim || (c.prelim == cur.prelim && (c.rate < cur.rate ||
 					(c.rate == cur.rate && c.off < cur.off))) {
-					*cur = c
+					cur = c
 				}
 				cur.shortest = short
 			}
 		}
+		if have {
+			em.emit(cur)
+		}
 	} else if len(svcs) == 1 {
 		// One service: its posting list already has one offer per instructor, in order.
 		pl := s.bySvc[svcs[0]]
-		list = candBuf(len(pl))
 		for i := range pl {
 			pg := &pl[i]
 			if sc, ok := pass(pg, score[0]); ok {
-				list = append(list, cand{prelim: sc, pos: pg.pos, off: pg.off, shortest: need(pg), level: lvl != 0 && pg.level&lvl != 0})
+				em.emit(cand{prelim: sc, pos: pg.pos, rate: pg.rate, off: pg.off, shortest: need(pg), level: lvl != 0 && pg.level&lvl != 0})
 			}
 		}
 	} else {
@@ -659,7 +671,8 @@ func (x *index) scan(f filter) candidates {
 			clear(slots)
 			gen = scanGen.Add(1)
 		}
-		n := 0
+		var touched []int32 // positions seen, while few
+		few := len(s.ins) / 16
 		for k, sv := range svcs {
 			pl := s.bySvc[sv]
 			for i := range pl {
@@ -672,7 +685,9 @@ func (x *index) scan(f filter) candidates {
 				c := cand{prelim: sc, pos: pg.pos, rate: pg.rate, off: pg.off, shortest: need(pg), level: lvl != 0 && pg.level&lvl != 0}
 				if b.gen != gen {
 					b.gen, b.c = gen, c
-					n++
+					if len(touched) <= few { // past few: too many, sweep the slots instead
+						touched = append(touched, pg.pos)
+					}
 					continue
 				}
 				cur := &b.c
@@ -684,69 +699,99 @@ func (x *index) scan(f filter) candidates {
 				cur.shortest = short
 			}
 		}
-		list = candBuf(n)
-		for i := range slots {
-			if slots[i].gen == gen {
-				list = append(list, slots[i].c)
+		if len(touched) <= few {
+			// Few instructors: visit just them, in position order.
+			slices.Sort(touched)
+			for _, p := range touched {
+				em.emit(slots[p].c)
+			}
+		} else {
+			for i := range slots {
+				if slots[i].gen == gen {
+					em.emit(slots[i].c)
+				}
 			}
 		}
 		bestPool.Put(&slots)
 	}
-	out.list = sortByScore(list)
+	out.list, out.total, out.complete = em.result()
 	return out
 }
 
-// sortByScore orders by score (best first), keeping position (id) order inside a score. There
-// are few distinct scores (a service's base score, plus the level boost), so a counting sort
-// does it in linear time.
-func sortByScore(list []cand) []cand {
-	var keys []float64
-	var counts []int
-	for i := range list {
-		k := slices.Index(keys, list[i].prelim)
-		if k < 0 {
-			keys, counts = append(keys, list[i].prelim), append(counts, 0)
-			k = len(keys) - 1
+// emitter collects candidates arriving in position (id) order into buckets by score, keeping
+// at most keep per bucket (the first ones: the lowest ids), and counts them all. There are few
+// distinct scores (a service's base score, plus the level boost); concatenating the buckets from
+// the best score down gives the ranking order, and its first keep entries are exact however
+// the buckets were cut.
+type emitter struct {
+	keep    int
+	buckets []bucket
+	last    int // bucket of the previous candidate (runs of one score are common)
+	total   int
+}
+
+type bucket struct {
+	score float64
+	count int
+	list  []cand
+}
+
+func newEmitter(keep int) *emitter { return &emitter{keep: keep} }
+
+func (e *emitter) emit(c cand) {
+	e.total++
+	b := e.last
+	if b >= len(e.buckets) || e.buckets[b].score != c.prelim {
+		b = -1
+		for i := range e.buckets {
+			if e.buckets[i].score == c.prelim {
+				b = i
+				break
+			}
 		}
-		counts[k]++
-		if len(keys) > 64 { // not few after all
-			slices.SortStableFunc(list, func(a, b cand) int {
-				switch {
-				case a.prelim > b.prelim:
-					return -1
-				case a.prelim < b.prelim:
-					return 1
-				}
-				return 0
-			})
-			return list
+		if b < 0 {
+			e.buckets = append(e.buckets, bucket{score: c.prelim})
+			b = len(e.buckets) - 1
 		}
+		e.last = b
 	}
-	if len(keys) <= 1 {
-		return list
+	bk := &e.buckets[b]
+	bk.count++
+	if e.keep <= 0 || len(bk.list) < e.keep {
+		if bk.list == nil {
+			bk.list = candBuf(min(e.keep, 1024))
+		}
+		bk.list = append(bk.list, c)
 	}
-	order := make([]int, len(keys))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		if keys[a] > keys[b] {
+}
+
+// result is the first keep candidates in ranking order (all when keep <= 0), the total, and
+// whether the list holds every candidate.
+func (e *emitter) result() ([]cand, int, bool) {
+	slices.SortFunc(e.buckets, func(a, b bucket) int {
+		switch {
+		case a.score > b.score:
 			return -1
+		case a.score < b.score:
+			return 1
 		}
-		return 1
+		return 0
 	})
-	at := make([]int, len(keys))
+	if len(e.buckets) == 1 {
+		b := e.buckets[0]
+		return b.list, e.total, len(b.list) == e.total
+	}
 	n := 0
-	for _, k := range order {
-		at[k] = n
-		n += counts[k]
+	for _, b := range e.buckets {
+		n += len(b.list)
 	}
-	sorted := candBuf(len(list))[:len(list)]
-	for _, c := range list {
-		k := slices.Index(keys, c.prelim)
-		sorted[at[k]] = c
-		at[k]++
+	if e.keep > 0 {
+		n = min(n, e.keep)
 	}
-	releaseCands(list)
-	return sorted
+	out := candBuf(n)
+	for _, b := range e.buckets {
+		out = append(out, b.list[:min(len(b.list), n-len(out))]...)
+		releaseCands(b.list)
+	}
+	return out, e.total, len(out) == e.total
 }

@@ -94,7 +94,7 @@ func TestIndexIncrementalMatchesRebuild(t *testing.T) {
 		fs := filters()
 		var frozen [][]row
 		for _, f := range fs {
-			frozen = append(frozen, view(candidates{snap: before, list: inc.scan(f).list}))
+			frozen = append(frozen, view(candidates{snap: before, list: inc.scan(f, 0).list}))
 		}
 		d := &instainstru.SearchIndexDelta{}
 		// A feed read reports an id either with its state or as gone, once.
@@ -137,7 +137,16 @@ func TestIndexIncrementalMatchesRebuild(t *testing.T) {
 		}
 		full.rebuild(all)
 		for i, f := range filters() {
-			require.Equal(t, view(full.scan(f)), view(inc.scan(f)), "round %d filter %d", round, i)
+			all := inc.scan(f, 0)
+			require.Equal(t, view(full.scan(f, 0)), view(all), "round %d filter %d", round, i)
+			require.True(t, all.complete)
+			require.Equal(t, len(all.list), all.total)
+			// A kept prefix is exactly the start of the whole order, with the same total.
+			keep := 1 + r.IntN(40)
+			pre := inc.scan(f, keep)
+			require.Equal(t, all.total, pre.total)
+			require.Equal(t, len(pre.list) == all.total, pre.complete)
+			require.Equal(t, view(all)[:min(keep, all.total)], view(pre))
 		}
 		for i := range fs {
 			require.Equal(t, frozen[i], view(candidates{snap: before, list: frozenScan(inc, before, fs[i])}), "an old snapshot never changes")
@@ -151,5 +160,60 @@ func frozenScan(x *index, s *snapshot, f filter) []cand {
 	cur := x.snap.Load()
 	x.snap.Store(s)
 	defer x.snap.Store(cur)
-	return x.scan(f).list
+	return x.scan(f, 0).list
+}
+
+// BenchmarkIndexScan measures the in-memory part of a search (hard filters, best offer per
+// instructor, ranking order) at 10,000 and 100,000 instructors with three offers each over 282
+// services (popular ones more often, as bench-search loads them).
+func BenchmarkIndexScan(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		r := rand.New(rand.NewPCG(42, uint64(n)))
+		svcs := make([]string, 282)
+		for i := range svcs {
+			svcs[i] = fmt.Sprintf("svc-%03d", i)
+		}
+		entries := make([]instainstru.SearchIndexEntry, n)
+		for i := range entries {
+			id := fmt.Sprintf("id%08d", i)
+			e := instainstru.SearchIndexEntry{InstructorID: id, FullName: id, Searchable: true, AreasOfService: []string{"Brooklyn"}}
+			used := map[int]bool{}
+			for len(used) < 3 {
+				si := int(float64(len(svcs)) * r.Float64() * r.Float64())
+				if used[si] {
+					continue
+				}
+				used[si] = true
+				e.Offers = append(e.Offers, instainstru.InstructorService{ID: fmt.Sprintf("%s-%d", id, si), CatalogServiceID: svcs[si],
+					HourlyRateCents: 2500 + 100*r.IntN(100), DurationOptions: []int{30, 60}, LocationTypes: []instainstru.LocationType{"online"}})
+			}
+			entries[i] = e
+		}
+		x := newIndex()
+		x.rebuild(entries)
+		scores := func(k int) map[string]float64 {
+			m := map[string]float64{}
+			for _, s := range svcs[:k] {
+				m[s] = 0.5
+			}
+			return m
+		}
+		maxPrice := 5000
+		for _, c := range []struct {
+			name string
+			f    filter
+		}{
+			{"one-service", filter{scores: map[string]float64{svcs[0]: 1}}},
+			{"two-services", filter{scores: map[string]float64{svcs[3]: 1, svcs[4]: 1}}},
+			{"category-50", filter{scores: scores(50)}},
+			{"everything-under-50", filter{scores: scores(282), maxPrice: &maxPrice}},
+			{"everything", filter{scores: scores(282)}},
+		} {
+			b.Run(fmt.Sprintf("%d/%s", n, c.name), func(b *testing.B) {
+				for b.Loop() {
+					x.scan(c.f, 240).release()
+				}
+			})
+		}
+	}
 }

@@ -198,9 +198,10 @@ func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchR
 	if _, ok := levelPatterns[p.Level]; ok {
 		f.level, f.levelBoost = p.Level, weightLevel
 	}
-	cands := e.idx.scan(f)
-	defer cands.release()
-	if err := e.examine(ctx, st, req, w, p.DurationMinutes, cands, r); err != nil {
+	// A prefix of the ranking order is enough for nearly every search: the examined pages.
+	cands := e.idx.scan(f, 4*max(3*req.Limit, 60))
+	defer func() { cands.release() }()
+	if err := e.examine(ctx, st, req, w, f, &cands, r); err != nil {
 		return nil, err
 	}
 	sortHits(r.Hits)
@@ -228,17 +229,23 @@ func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchR
 // passed plus an estimate for the rest from the pass rates seen: prefilter survivors not checked
 // exactly at the exact check's rate, candidates not prefiltered at the overall rate. The
 // estimate lies between the hits found and the hard-filter count; Result.TotalExact says which.
-func (e *Engine) examine(ctx context.Context, st *catalogState, req SearchRequest, w window, asked *int, cs candidates, r *Result) error {
+func (e *Engine) examine(ctx context.Context, st *catalogState, req SearchRequest, w window, f filter, cp *candidates, r *Result) error {
 	page := max(3*req.Limit, 60)
-	cands := cs.list
-	r.TotalFound, r.TotalExact = len(cands), true
+	total := cp.total
+	r.TotalFound, r.TotalExact = total, true
 	decided, passed := 0, 0     // candidates examined exactly or refused by the prefilter; hits among them
 	pfChecked, pfPassed := 0, 0 // exact checks of prefilter survivors, and their passes
 	pos := 0
 	chunk := page
 	var pending []int    // candidates (indexes into cands) not yet checked exactly
 	prefiltered := false // pending survived the prefilter
-	for pos < len(cands) && (len(r.Hits) < req.Limit || decided < page) {
+	for pos < total && (len(r.Hits) < req.Limit || decided < page) {
+		if pos+chunk > len(cp.list) && !cp.complete {
+			// Past the prefix the scan kept: the whole order, from the same snapshot.
+			cp.release()
+			*cp = scanSnapshot(cp.snap, f, 0)
+		}
+		cs, cands := *cp, cp.list
 		lo, hi := pos, min(pos+chunk, len(cands))
 		pos = hi
 		chunk = min(chunk*2, 4096)
@@ -289,7 +296,7 @@ func (e *Engine) examine(ctx context.Context, st *catalogState, req SearchReques
 	if !w.asked {
 		return nil
 	}
-	raw, survivors := len(cands)-pos, 0 // undecided candidates: never filtered, past the prefilter
+	raw, survivors := total-pos, 0 // undecided candidates: never filtered, past the prefilter
 	if prefiltered {
 		survivors = len(pending)
 	} else {
