@@ -36,7 +36,7 @@ import (
 func cmdBenchSearch(ctx context.Context, cfg *Config, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench-search", flag.ContinueOnError)
 	n := fs.Int("n", 10000, "instructors to generate")
-	runs := fs.Int("runs", 5, "times each query runs")
+	runs := fs.Int("runs", 10, "times each query runs")
 	verbose := fs.Bool("v", false, "print each query's median time and result count")
 	keep := fs.Bool("reuse", false, "reuse the bench database if it already holds -n instructors")
 	only := fs.String("q", "", "run only this query (with -runs) instead of the fixed list")
