@@ -49,7 +49,6 @@ type snapshot struct {
 	svcIDs []string // service number → catalog service id
 	areas  map[string]int32
 	areaOK []bool // area number → served by someone
-	count  int    // searchable instructors
 }
 
 // idxInstructor is one searchable instructor; never modified after it is built.
@@ -164,7 +163,6 @@ func (x *index) rebuild(entries []instainstru.SearchIndexEntry) bool {
 		s.ids[i] = e.InstructorID
 		if e.Searchable {
 			s.ins[i] = x.build(e)
-			s.count++
 		}
 	}
 	for p, in := range s.ins {
@@ -242,7 +240,7 @@ func (x *index) apply(d *instainstru.SearchIndexDelta) bool {
 		}
 		return x.rebuild(all)
 	}
-	s := &snapshot{ins: slices.Clone(old.ins), ids: old.ids, bySvc: slices.Clone(old.bySvc), count: old.count,
+	s := &snapshot{ins: slices.Clone(old.ins), ids: old.ids, bySvc: slices.Clone(old.bySvc),
 		blocks: slices.Clone(old.blocks), total: old.total}
 	dirty := map[int]bool{} // blocks to rebuild
 	newArea := false
@@ -277,7 +275,6 @@ func (x *index) apply(d *instainstru.SearchIndexDelta) bool {
 				gone[n][p] = true
 			}
 			s.ins[p] = nil
-			s.count--
 		}
 		if !e.Searchable {
 			continue
@@ -289,7 +286,6 @@ func (x *index) apply(d *instainstru.SearchIndexDelta) bool {
 			}
 		}
 		s.ins[p] = in
-		s.count++
 		for _, pg := range x.postings(in, p) {
 			touched[pg.svc] = append(touched[pg.svc], pg)
 		}
@@ -732,7 +728,6 @@ type emitter struct {
 
 type bucket struct {
 	score float64
-	count int
 	list  []cand
 }
 
@@ -756,7 +751,6 @@ func (e *emitter) emit(c cand) {
 		e.last = b
 	}
 	bk := &e.buckets[b]
-	bk.count++
 	if e.keep <= 0 || len(bk.list) < e.keep {
 		if bk.list == nil {
 			bk.list = candBuf(min(e.keep, 1024))
