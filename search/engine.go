@@ -100,7 +100,7 @@ type Engine struct {
 
 type priceEntry struct {
 	cents int
-	at    time.Time
+	snap  *snapshot // the index state it was computed on
 }
 
 // catalogState is everything Reload loads; searches read one snapshot of it.

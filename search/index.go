@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -437,6 +438,60 @@ func (x *index) areaList() []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// rateQuantile is the q-quantile (0..1; percentile_disc: the smallest rate at or above which a
+// fraction q of the rates lie at or below) of the hourly rates of the services' offers; 0 when
+// there is none.
+func (s *snapshot) rateQuantile(serviceIDs []string, q float64) int {
+	want := map[string]bool{}
+	for _, id := range serviceIDs {
+		want[id] = true
+	}
+	var rates []int32
+	for n, id := range s.svcIDs {
+		if want[id] {
+			for i := range s.bySvc[n] {
+				rates = append(rates, s.bySvc[n][i].rate)
+			}
+		}
+	}
+	if len(rates) == 0 {
+		return 0
+	}
+	k := max(int(math.Ceil(q*float64(len(rates))))-1, 0)
+	return int(selectKth(rates, k))
+}
+
+// selectKth is the k-th smallest of xs (0-based), reordering xs: quickselect, linear on average.
+func selectKth(xs []int32, k int) int32 {
+	lo, hi := 0, len(xs)-1
+	for lo < hi {
+		p := xs[lo+(hi-lo)/2]
+		i, j := lo, hi
+		for i <= j {
+			for xs[i] < p {
+				i++
+			}
+			for xs[j] > p {
+				j--
+			}
+			if i <= j {
+				xs[i], xs[j] = xs[j], xs[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return xs[k]
+		}
+	}
+	return xs[k]
 }
 
 // filter is the hard-filter part of a search, ready for a scan.

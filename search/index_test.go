@@ -217,3 +217,19 @@ func BenchmarkIndexScan(b *testing.B) {
 		}
 	}
 }
+
+// TestSelectKth: quickselect agrees with sorting, duplicates and all.
+func TestSelectKth(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for n := 1; n < 300; n += 7 {
+		xs := make([]int32, n)
+		for i := range xs {
+			xs[i] = int32(r.IntN(20) * 500)
+		}
+		sorted := slices.Clone(xs)
+		slices.Sort(sorted)
+		for _, k := range []int{0, n / 3, n / 2, n - 1} {
+			require.Equal(t, sorted[k], selectKth(slices.Clone(xs), k), "n %d k %d", n, k)
+		}
+	}
+}

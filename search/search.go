@@ -172,11 +172,7 @@ func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchR
 				ids = append(ids, id)
 			}
 		}
-		cents, err := e.cheapThreshold(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		if cents > 0 {
+		if cents := e.cheapThreshold(st, ids); cents > 0 {
 			r.MaxPriceCents = &cents
 		}
 	}
@@ -530,29 +526,32 @@ func (e *Engine) nearest(ctx context.Context, st *catalogState, text string) ([]
 	return out[:min(OpenTopK+2, len(out))], nil
 }
 
-// cheapThreshold is the lower third of current hourly rates of the services (all when empty),
-// remembered for five minutes: prices move slowly and the quantile scans every matching offer.
-func (e *Engine) cheapThreshold(ctx context.Context, ids []string) (int, error) {
+// cheapThreshold is the lower third (percentile_disc 1/3: a value of the data) of the current
+// hourly rates of the active offers of searchable instructors for the services (every active
+// catalog service when ids is empty), read from the index and remembered for as long as the
+// index snapshot it was computed on is the current one: exact, and computed once per change.
+func (e *Engine) cheapThreshold(st *catalogState, ids []string) int {
+	if len(ids) == 0 {
+		ids = st.all
+	}
 	sorted := append([]string(nil), ids...)
 	sort.Strings(sorted)
 	key := strings.Join(sorted, ",")
+	snap := e.idx.snap.Load()
 	e.priceMu.Lock()
 	pe, ok := e.prices[key]
 	e.priceMu.Unlock()
-	if ok && time.Since(pe.at) < 5*time.Minute {
-		return pe.cents, nil
+	if ok && pe.snap == snap {
+		return pe.cents
 	}
-	cents, err := e.cfg.Store.PriceQuantile(ctx, ids, 1.0/3)
-	if err != nil {
-		return 0, err
-	}
+	cents := snap.rateQuantile(ids, 1.0/3)
 	e.priceMu.Lock()
 	if len(e.prices) > 4096 {
 		e.prices = map[string]priceEntry{}
 	}
-	e.prices[key] = priceEntry{cents: cents, at: time.Now()}
+	e.prices[key] = priceEntry{cents: cents, snap: snap}
 	e.priceMu.Unlock()
-	return cents, nil
+	return cents
 }
 
 // record hands the search to the recorder (never blocks).
