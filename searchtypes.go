@@ -112,6 +112,5 @@ type SearchStore interface {
 	WindowCandidates(ctx context.Context, needs []WindowNeed, w CandidateWindow) (map[string]bool, error)
 	PublicCalendars(ctx context.Context, instructorIDs []string, from, to Date) (map[string]*PublicCalendar, error)
 	ServicePopularity(ctx context.Context) (map[string]float64, error)
-	PriceQuantile(ctx context.Context, serviceIDs []string, q float64) (int, error)
 	InsertSearchEvents(ctx context.Context, evs []SearchEvent) error
 }

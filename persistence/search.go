@@ -457,31 +457,6 @@ func (s *Store) ServicePopularity(ctx context.Context) (map[string]float64, erro
 	return out, translate(rows.Err(), "service analytics")
 }
 
-// PriceQuantile is the q-quantile (0..1, a value of the data) of the hourly rates of the active
-// offers of active instructors for the given catalog services (every service when empty); 0 when
-// there is no offer.
-func (s *Store) PriceQuantile(ctx context.Context, serviceIDs []string, q float64) (int, error) {
-	const query = `
-		SELECT COALESCE(percentile_disc($2::float8) WITHIN GROUP (ORDER BY s.hourly_rate_cents), 0)
-		FROM instructor_services s JOIN users u ON u.id = s.instructor_id
-		WHERE s.is_active AND u.account_status = 'active'
-		  AND (cardinality($1::uuid[]) = 0 OR s.catalog_service_id = ANY($1::uuid[]))`
-	ids := make([]string, 0, len(serviceIDs))
-	for _, id := range serviceIDs {
-		if ValidID(id) {
-			ids = append(ids, id)
-		}
-	}
-	if len(serviceIDs) > 0 && len(ids) == 0 {
-		return 0, nil
-	}
-	var v int
-	if err := s.pool.QueryRow(ctx, query, ids, q).Scan(&v); err != nil {
-		return 0, translate(err, "prices")
-	}
-	return v, nil
-}
-
 // InsertSearchEvents writes recorded searches in one round trip. A user id that no longer exists
 // is stored as NULL rather than failing the batch.
 func (s *Store) InsertSearchEvents(ctx context.Context, evs []instainstru.SearchEvent) error {
