@@ -1,8 +1,11 @@
 // Package search is InstaInstru's natural-language instructor search: it reads a query (package
 // search/query), resolves the service it names (exactly, by category, or by embedding
-// similarity, package search/embed), runs the hard filters in SQL, keeps only instructors who can
-// really be booked in the asked window (the root package's bookable-time rules), ranks, and
-// records the search for analytics off the request path. See NLS.md for the behaviour.
+// similarity, package search/embed), runs the hard filters on an in-memory index of every
+// searchable instructor (index.go, kept current by the database's change feed before every
+// search), keeps only instructors who can really be booked in the asked window (the root
+// package's bookable-time rules, on calendars loaded for the examined candidates only), ranks,
+// and records the search for analytics off the request path. See NLS.md for the behaviour and
+// README.md (Search) for total_found and the figures.
 package search
 
 import (
