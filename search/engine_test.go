@@ -450,3 +450,68 @@ func TestRareWindowChunksAndEstimate(t *testing.T) {
 	require.True(t, r.TotalExact)
 	require.Equal(t, 400, r.TotalFound)
 }
+
+// TestConcurrentSearchesAndWrites: searches running while offers change (race detector on in
+// make test) always see a consistent snapshot: one result per instructor, every hit of the asked
+// service and price.
+func TestConcurrentSearchesAndWrites(t *testing.T) {
+	w := setup(t)
+	ctx := context.Background()
+	f := testenv.NewSearchFixture(t, db.Pool)
+	var ids, offers []string
+	for i := 0; i < 20; i++ {
+		id := f.Instructor(testenv.InstructorSpec{Name: fmt.Sprintf("Sax %02d", i)})
+		ids = append(ids, id)
+		offers = append(offers, f.Offer(id, testenv.OfferSpec{ServiceSlug: "saxophone", Rate: 3000 + 100*i}))
+	}
+	t.Cleanup(func() {
+		_, _ = db.Pool.Exec(ctx, `UPDATE users SET account_status = 'suspended' WHERE id = ANY($1::uuid[])`, ids)
+	})
+	e, err := search.New(ctx, search.Config{Store: db.Store, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), ResultTTL: -1})
+	require.NoError(t, err)
+	done := make(chan struct{})
+	errs := make(chan error, 8)
+	for g := 0; g < 4; g++ {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				r, err := e.Search(ctx, search.SearchRequest{Query: "saxophone under $40", Now: now, Loc: ny, Limit: 50})
+				if err != nil {
+					errs <- err
+					return
+				}
+				seen := map[string]bool{}
+				for _, h := range r.Hits {
+					if seen[h.Candidate.InstructorID] || w.slugs[h.Candidate.Offer.CatalogServiceID] != "saxophone" || h.Candidate.Offer.HourlyRateCents > 4000 {
+						errs <- fmt.Errorf("inconsistent hit %+v", h.Candidate)
+						return
+					}
+					seen[h.Candidate.InstructorID] = true
+				}
+			}
+		}()
+	}
+	for i := 0; i < 40; i++ {
+		_, err := db.Pool.Exec(ctx, `UPDATE instructor_services SET hourly_rate_cents = $2 WHERE id = $1`, offers[i%len(offers)], 2500+100*(i%30))
+		require.NoError(t, err)
+	}
+	close(done)
+	for g := 0; g < 4; g++ {
+		require.NoError(t, <-errs)
+	}
+	// After the writes, a search sees them all.
+	r, err := e.Search(ctx, search.SearchRequest{Query: "saxophone", Now: now, Loc: ny, Limit: 50})
+	require.NoError(t, err)
+	rates := map[string]int{}
+	for _, h := range r.Hits {
+		rates[h.Candidate.Offer.ID] = h.Candidate.Offer.HourlyRateCents
+	}
+	for i := 20; i < 40; i++ {
+		require.Equal(t, 2500+100*(i%30), rates[offers[i%len(offers)]])
+	}
+}
