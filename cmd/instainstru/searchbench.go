@@ -24,7 +24,7 @@ import (
 )
 
 // cmdBenchSearch measures natural-language search server side. It (re)creates the database
-// <DATABASE_URL's name>_bench_search on the same server (never the configured database itself),
+// <DATABASE_URL's name>_bench_search (with _<n> appended for other sizes than 10000) on the same server (never the configured database itself),
 // migrates and seeds the catalog, bulk-loads -n instructors with about three offers each, four
 // weeks of availability and some bookings (COPY, indexes and statistics after the load), then
 // runs 50 mixed queries (a third with a date or time constraint) -runs times through the engine
@@ -49,6 +49,9 @@ func cmdBenchSearch(ctx context.Context, cfg *Config, log *slog.Logger, args []s
 		return err
 	}
 	name := strings.TrimPrefix(u.Path, "/") + "_bench_search"
+	if *n != 10000 { // each size keeps its own database, so -reuse works for both
+		name += fmt.Sprintf("_%d", *n)
+	}
 	admin, err := pgx.Connect(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return err
