@@ -12,7 +12,7 @@ export PATH := /usr/local/go/bin:$(PATH)
 TOOLS := $(CURDIR)/bin/tools
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: run test bench lint vuln staticcheck promtool migrate seed seed-demo build services clean cluster cluster-test proto load faults
+.PHONY: run test bench bench-search-100k lint vuln staticcheck promtool migrate seed seed-demo build services clean cluster cluster-test proto load faults
 
 services:
 	@bash scripts/dev-services.sh
@@ -24,10 +24,12 @@ build:
 run: services build
 	./$(BIN) all
 
-## test: bring up dependencies, then the whole suite with the race detector
+## test: bring up dependencies, then the whole suite with the race detector, then 20 seconds of
+## fuzzing the search query reader (no panic, no error, invariants hold for any input)
 test: services
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./search/query
 
 ## bench: Go benchmarks (booking vs commit, cache, bookable time), then the loopback HTTP load
 ## benchmark: cached public availability next to a bare constant handler of the same server
@@ -37,6 +39,11 @@ bench: services build
 	./$(BIN) seed --demo
 	LOG_LEVEL=warn ./$(BIN) bench-http
 	LOG_LEVEL=warn ./$(BIN) bench-search -n 10000
+
+## bench-search-100k: the search benchmark at 100,000 instructors and 300,000 offers (loading
+## takes about a minute and a half; the database is kept, so a second run with -reuse is quick)
+bench-search-100k: services build
+	LOG_LEVEL=warn ./$(BIN) bench-search -n 100000 -reuse
 
 ## lint: gofmt, go vet, staticcheck, govulncheck (against a database built locally from the
 ## golang.org/x/vulndb module: scripts/vulncheck.sh) and, when promtool can be had, the

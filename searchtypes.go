@@ -28,29 +28,31 @@ type ServiceSimilarity struct {
 	Similarity float64
 }
 
-// CandidateQuery is the hard-filter part of a search, run in SQL. ServiceScores both restricts the
-// offers to those catalog services and gives each its base score (match strength and popularity),
-// so the database can order instructors by a preliminary score and return only the best few.
-type CandidateQuery struct {
-	ServiceScores map[string]float64
-	// CategorySlugs restricts further to these categories (empty: no restriction).
-	CategorySlugs []string
-	MinPriceCents *int
-	MaxPriceCents *int
-	// DurationMinutes, when set, keeps offers with that duration option and compares prices with
-	// the price of a lesson of that length (rate * minutes / 60) instead of the hourly rate.
-	DurationMinutes *int
-	LocationType    string // "online", "in_person" or ""
-	Area            string // an areas_of_service entry, compared case-insensitively; "" any
-	// LevelPattern is a PostgreSQL regular expression (case-insensitive) matched against the offer's
-	// description and the instructor's bio; a match adds LevelBoost to the preliminary score.
-	LevelPattern string
-	LevelBoost   float64
-	// Window, when set, keeps only instructors with an availability row in [From, To] long enough
-	// for the lesson inside the time of day: a cheap prefilter; the exact check is the caller's.
-	Window *CandidateWindow
-	Limit  int
-	Offset int
+// SearchIndexEntry is one instructor as search indexes it: what the hard filters, the ranking
+// and the result need, read in one snapshot.
+type SearchIndexEntry struct {
+	InstructorID    string
+	FullName        string
+	Bio             string
+	YearsExperience int
+	AreasOfService  []string
+	// Searchable: an instructor account that is active (suspended and deactivated ones, and
+	// profiles whose user is no longer an instructor, are not searchable).
+	Searchable bool
+	// Offers are the instructor's active offers (of any catalog service, active or not; the
+	// engine keeps those of active services). Name and Category are not filled.
+	Offers []InstructorService
+}
+
+// SearchIndexDelta is a read of the search index's change feed: the current state of every
+// instructor that changed since the cursor it was asked with (all of them for a full read), and
+// the cursor to ask with next time. Changes committed after the read are found from that cursor
+// on, whatever order transactions commit in.
+type SearchIndexDelta struct {
+	Entries []SearchIndexEntry
+	// Gone are changed ids that have no profile any more.
+	Gone   []string
+	Cursor string
 }
 
 // CandidateWindow is the date and time-of-day window of a prefilter.
@@ -73,16 +75,17 @@ type SearchCandidate struct {
 	// Shortest is the lesson length the availability check uses: the asked duration, or the
 	// shortest duration option of the instructor's matching offers.
 	Shortest int
-	// LevelMatch reports whether LevelPattern matched.
+	// LevelMatch reports whether the asked level's words appear in the offer's description or
+	// the instructor's bio.
 	LevelMatch bool
-	// Prelim is the preliminary score the database ordered by.
+	// Prelim is the score before soonness: match strength, level boost and popularity.
 	Prelim float64
 }
 
-// CandidatePage is a page of candidates and how many instructors pass the hard filters in all.
-type CandidatePage struct {
-	Candidates []SearchCandidate
-	Total      int
+// WindowNeed is an instructor and the lesson length that must fit in a search window.
+type WindowNeed struct {
+	InstructorID string
+	Minutes      int
 }
 
 // SearchEvent is one recorded search, for the analytics job.
@@ -101,9 +104,13 @@ type SearchStore interface {
 	CatalogEmbeddings(ctx context.Context) ([]CatalogEmbedding, error)
 	SaveCatalogEmbeddings(ctx context.Context, es []CatalogEmbedding) error
 	NearestCatalogServices(ctx context.Context, model string, vec []float32, k int) ([]ServiceSimilarity, error)
-	SearchCandidates(ctx context.Context, q CandidateQuery) (CandidatePage, error)
+	// SearchIndex reads the search index's change feed: everything when cursor is "", else the
+	// instructors changed since the read that returned cursor.
+	SearchIndex(ctx context.Context, cursor string) (*SearchIndexDelta, error)
+	// WindowCandidates keeps the instructors that have an availability row in the window whose
+	// overlap with its time of day fits their lesson: a cheap prefilter before the exact check.
+	WindowCandidates(ctx context.Context, needs []WindowNeed, w CandidateWindow) (map[string]bool, error)
 	PublicCalendars(ctx context.Context, instructorIDs []string, from, to Date) (map[string]*PublicCalendar, error)
 	ServicePopularity(ctx context.Context) (map[string]float64, error)
-	PriceQuantile(ctx context.Context, serviceIDs []string, q float64) (int, error)
 	InsertSearchEvents(ctx context.Context, evs []SearchEvent) error
 }

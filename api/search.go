@@ -100,11 +100,14 @@ type SearchResultDTO struct {
 
 // SearchResponseDTO is GET /search/instructors.
 type SearchResponseDTO struct {
-	Query        string            `json:"query"`
-	Parsed       SearchParsedDTO   `json:"parsed"`
-	Results      []SearchResultDTO `json:"results"`
-	TotalFound   int               `json:"total_found"`
-	SearchTimeMS float64           `json:"search_time_ms"`
+	Query      string            `json:"query"`
+	Parsed     SearchParsedDTO   `json:"parsed"`
+	Results    []SearchResultDTO `json:"results"`
+	TotalFound int               `json:"total_found"`
+	// TotalFoundExact is false when total_found is partly estimated (a date or time window and
+	// more matches than were checked against the calendars; see README, Search).
+	TotalFoundExact bool    `json:"total_found_exact"`
+	SearchTimeMS    float64 `json:"search_time_ms"`
 }
 
 func (s *Server) searchRoutes(r fiber.Router) {
@@ -188,7 +191,7 @@ func strPtr(s string) *string {
 
 func searchResponse(r *search.Result) SearchResponseDTO {
 	p := r.Parsed
-	out := SearchResponseDTO{Query: r.Query, TotalFound: r.TotalFound, SearchTimeMS: r.SearchTimeMS, Results: make([]SearchResultDTO, 0, len(r.Hits))}
+	out := SearchResponseDTO{Query: r.Query, TotalFound: r.TotalFound, TotalFoundExact: r.TotalExact, SearchTimeMS: r.SearchTimeMS, Results: make([]SearchResultDTO, 0, len(r.Hits))}
 	d := SearchParsedDTO{ServiceQuery: p.ServiceQuery, MatchKind: r.Kind, MaxPriceCents: r.MaxPriceCents, MinPriceCents: p.MinPriceCents,
 		DurationMinutes: p.DurationMinutes, Location: strPtr(p.Location), LocationType: strPtr(p.LocationType), Level: strPtr(p.Level),
 		Typo: p.Typo, ExactStart: p.ExactStart, Cheap: p.Cheap,

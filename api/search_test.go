@@ -65,6 +65,7 @@ func TestSearchEndpoint(t *testing.T) {
 	require.Equal(t, 7000, mine.Service.HourlyRateCents)
 	require.Nil(t, mine.NextAvailable, "no availability in the next 14 days")
 	require.Equal(t, len(out.Results), out.TotalFound)
+	require.True(t, out.TotalFoundExact)
 	require.GreaterOrEqual(t, out.SearchTimeMS, 0.0)
 
 	// The raw JSON carries the contract's keys, nulls included.

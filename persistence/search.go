@@ -154,126 +154,146 @@ func (s *Store) NearestCatalogServices(ctx context.Context, model string, vec []
 	return out, translate(rows.Err(), "catalog embeddings")
 }
 
-// SearchCandidates runs the hard filters of a search in one statement and returns, per
-// instructor, the best matching offer, ordered by the preliminary score (the catalog service's
-// base score plus the level boost) then instructor id, one page of them, and the number of
-// instructors that pass in all.
-//
-// Filters: active instructor account, active offer of an active catalog service among
-// ServiceScores (and CategorySlugs), price against the hourly rate or, with DurationMinutes, the
-// price of that lesson (rate * minutes / 60, rounded as bookings round it), the duration option,
-// location type, area (case-insensitive), and with Window an availability row in the window whose
-// overlap with the time of day is long enough for the lesson (asked duration, else the offer's
-// shortest). The window test is a prefilter: bookings, buffers, notice and the past are the
-// caller's exact check (instainstru.PublicCalendar.Bookable).
-func (s *Store) SearchCandidates(ctx context.Context, q instainstru.CandidateQuery) (instainstru.CandidatePage, error) {
-	// Only narrow columns travel through the filtering, DISTINCT ON and the count; the texts of
-	// the one page returned are joined at the end.
-	const query = `
-		WITH svc AS (
-			SELECT * FROM unnest($1::uuid[], $2::float8[]) AS t(id, score)
-		), m AS (
-			SELECT s.id, s.instructor_id, s.hourly_rate_cents,
-			       COALESCE($10::int, (SELECT min(d) FROM unnest(s.duration_options) AS d)) AS need,
-			       svc.score + CASE WHEN $11::text <> '' AND (s.description ~* $11::text OR p.bio ~* $11::text)
-			                        THEN $15::float8 ELSE 0 END AS prelim
-			FROM svc
-			JOIN instructor_services s ON s.catalog_service_id = svc.id AND s.is_active
-			JOIN service_catalog sc ON sc.id = s.catalog_service_id AND sc.is_active
-			JOIN users u ON u.id = s.instructor_id
-			JOIN instructor_profiles p ON p.user_id = s.instructor_id
-			WHERE u.account_status = 'active' AND u.role = 'instructor'
-			  AND (cardinality($3::text[]) = 0
-			       OR sc.category_id IN (SELECT id FROM service_categories WHERE slug = ANY($3::text[])))
-			  AND ($4::int IS NULL OR (CASE WHEN $10::int IS NULL THEN s.hourly_rate_cents
-			                                ELSE (s.hourly_rate_cents * $10::int + 30) / 60 END) >= $4::int)
-			  AND ($5::int IS NULL OR (CASE WHEN $10::int IS NULL THEN s.hourly_rate_cents
-			                                ELSE (s.hourly_rate_cents * $10::int + 30) / 60 END) <= $5::int)
-			  AND ($10::int IS NULL OR $10::int = ANY(s.duration_options))
-			  AND ($6::text = '' OR $6::text = ANY(s.location_types))
-			  AND ($7::text = '' OR EXISTS (SELECT 1 FROM unnest(p.areas_of_service) AS a WHERE lower(btrim(a)) = $7::text))
-		), w AS (
-			SELECT m.* FROM m
-			WHERE $8::date IS NULL OR EXISTS (
-				SELECT 1 FROM availability_slots a
-				WHERE a.instructor_id = m.instructor_id AND a.slot_date BETWEEN $8::date AND $9::date
-				  AND CASE WHEN $14::bool
-				           THEN a.start_time <= $12::time AND a.end_time - $12::time >= make_interval(mins => m.need)
-				           ELSE LEAST(a.end_time, $13::time) - GREATEST(a.start_time, $12::time) >= make_interval(mins => m.need)
-				      END)
-		), best AS (
-			SELECT DISTINCT ON (instructor_id) id, instructor_id, prelim,
-			       min(need) OVER (PARTITION BY instructor_id) AS shortest
-			FROM w
-			ORDER BY instructor_id, prelim DESC, hourly_rate_cents, id
-		), page AS (
-			SELECT best.*, count(*) OVER () AS total FROM best
-			ORDER BY prelim DESC, instructor_id
-			LIMIT $16 OFFSET $17
-		)
-		SELECT s.id, s.instructor_id, s.catalog_service_id, s.hourly_rate_cents, s.duration_options,
-		       s.description, s.location_types, sc.name, c.id, c.slug, c.name,
-		       pg.shortest, $11::text <> '' AND (s.description ~* $11::text OR p.bio ~* $11::text), pg.prelim,
-		       u.full_name, p.bio, p.years_experience, p.areas_of_service, pg.total
-		FROM page pg
-		JOIN instructor_services s ON s.id = pg.id
-		JOIN service_catalog sc ON sc.id = s.catalog_service_id
-		JOIN service_categories c ON c.id = sc.category_id
-		JOIN users u ON u.id = pg.instructor_id
-		JOIN instructor_profiles p ON p.user_id = pg.instructor_id
-		ORDER BY pg.prelim DESC, pg.instructor_id`
-	ids := make([]string, 0, len(q.ServiceScores))
-	scores := make([]float64, 0, len(q.ServiceScores))
-	for id, sc := range q.ServiceScores {
-		if !ValidID(id) {
-			continue
+// SearchIndex reads the search index's change feed (migration 00007). With cursor "" it reads
+// every instructor profile in one REPEATABLE READ snapshot; otherwise it first finds, in one
+// statement, the profiles touched by transactions not visible to the read that returned cursor
+// (search_xid >= that read's oldest running transaction) together with this read's own oldest
+// running transaction (the next cursor), then loads their current state. Loading later than the
+// cursor was taken only ever reads newer data; what changes in between is read again next time.
+func (s *Store) SearchIndex(ctx context.Context, cursor string) (*instainstru.SearchIndexDelta, error) {
+	const qChanged = `
+		SELECT pg_snapshot_xmin(pg_current_snapshot())::text, COALESCE(array_agg(user_id), '{}')
+		FROM instructor_profiles WHERE search_xid >= $1::text::xid8`
+	const qCursor = `SELECT pg_snapshot_xmin(pg_current_snapshot())::text`
+	const qEntries = `
+		SELECT u.id, u.full_name, p.bio, p.years_experience, p.areas_of_service,
+		       u.account_status = 'active' AND u.role = 'instructor'
+		FROM instructor_profiles p JOIN users u ON u.id = p.user_id
+		WHERE $1::uuid[] IS NULL OR p.user_id = ANY($1::uuid[])
+		ORDER BY u.id`
+	const qOffers = `
+		SELECT id, instructor_id, catalog_service_id, hourly_rate_cents, duration_options, description, location_types
+		FROM instructor_services
+		WHERE is_active AND ($1::uuid[] IS NULL OR instructor_id = ANY($1::uuid[]))
+		ORDER BY instructor_id, id`
+	out := &instainstru.SearchIndexDelta{Entries: []instainstru.SearchIndexEntry{}}
+	var ids []string // nil: everyone
+	load := func(q pgx.Tx) error {
+		b := &pgx.Batch{}
+		b.Queue(qEntries, ids)
+		b.Queue(qOffers, ids)
+		br := q.SendBatch(ctx, b)
+		defer br.Close()
+		rows, err := br.Query()
+		if err != nil {
+			return err
 		}
-		ids = append(ids, id)
-		scores = append(scores, sc)
+		byID := map[string]int{}
+		for rows.Next() {
+			var e instainstru.SearchIndexEntry
+			if err := rows.Scan(&e.InstructorID, &e.FullName, &e.Bio, &e.YearsExperience, &e.AreasOfService, &e.Searchable); err != nil {
+				rows.Close()
+				return err
+			}
+			byID[e.InstructorID] = len(out.Entries)
+			out.Entries = append(out.Entries, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows, err = br.Query()
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var o instainstru.InstructorService
+			var locs []string
+			if err := rows.Scan(&o.ID, &o.InstructorID, &o.CatalogServiceID, &o.HourlyRateCents, &o.DurationOptions,
+				&o.Description, &locs); err != nil {
+				return err
+			}
+			o.IsActive = true
+			for _, l := range locs {
+				o.LocationTypes = append(o.LocationTypes, instainstru.LocationType(l))
+			}
+			if i, ok := byID[o.InstructorID]; ok {
+				out.Entries[i].Offers = append(out.Entries[i].Offers, o)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if ids != nil {
+			for _, id := range ids {
+				if _, ok := byID[id]; !ok {
+					out.Gone = append(out.Gone, id)
+				}
+			}
+		}
+		return nil
 	}
-	page := instainstru.CandidatePage{Candidates: []instainstru.SearchCandidate{}}
+	if cursor == "" {
+		err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+			if err := tx.QueryRow(ctx, qCursor).Scan(&out.Cursor); err != nil {
+				return err
+			}
+			return load(tx)
+		})
+		return out, translate(err, "search index")
+	}
+	if err := s.pool.QueryRow(ctx, qChanged, cursor).Scan(&out.Cursor, &ids); err != nil {
+		return nil, translate(err, "search index")
+	}
 	if len(ids) == 0 {
-		return page, nil
+		return out, nil
 	}
-	var from, to *time.Time
-	after, before, exact := "00:00", "24:00", false
-	if w := q.Window; w != nil {
-		f, t := w.From.Time(), w.To.Time()
-		from, to = &f, &t
-		after, before, exact = w.After.String(), w.Before.String(), w.ExactStart
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, load)
+	return out, translate(err, "search index")
+}
+
+// WindowCandidates keeps the instructors with an availability row in [w.From, w.To] whose
+// overlap with the time of day [w.After, w.Before] is long enough for their lesson (with
+// ExactStart: a row that holds the lesson from w.After). It is the cheap prefilter of a search
+// window: bookings, buffers, blackouts, notice and the past are the caller's exact check
+// (instainstru.PublicCalendar.Bookable), so it may keep too many, never too few.
+func (s *Store) WindowCandidates(ctx context.Context, needs []instainstru.WindowNeed, w instainstru.CandidateWindow) (map[string]bool, error) {
+	const q = `
+		SELECT c.id FROM unnest($1::uuid[], $2::int[]) AS c(id, need)
+		WHERE EXISTS (
+			SELECT 1 FROM availability_slots a
+			WHERE a.instructor_id = c.id AND a.slot_date BETWEEN $3::date AND $4::date
+			  AND CASE WHEN $7::bool
+			           THEN a.start_time <= $5::time AND a.end_time - $5::time >= make_interval(mins => c.need)
+			                AND $5::time + make_interval(mins => c.need) <= $6::time
+			           ELSE LEAST(a.end_time, $6::time) - GREATEST(a.start_time, $5::time) >= make_interval(mins => c.need)
+			      END)`
+	out := make(map[string]bool, len(needs))
+	ids := make([]string, 0, len(needs))
+	mins := make([]int, 0, len(needs))
+	for _, n := range needs {
+		if ValidID(n.InstructorID) {
+			ids = append(ids, n.InstructorID)
+			mins = append(mins, n.Minutes)
+		}
 	}
-	cats := q.CategorySlugs
-	if cats == nil {
-		cats = []string{}
+	if len(ids) == 0 {
+		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, query, ids, scores, cats, q.MinPriceCents, q.MaxPriceCents,
-		q.LocationType, q.Area, from, to, q.DurationMinutes, q.LevelPattern, after, before, exact,
-		q.LevelBoost, max(q.Limit, 1), max(q.Offset, 0))
+	rows, err := s.pool.Query(ctx, q, ids, mins, w.From.Time(), w.To.Time(), w.After.String(), w.Before.String(), w.ExactStart)
 	if err != nil {
-		return page, translate(err, "search candidates")
+		return nil, translate(err, "search window")
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var c instainstru.SearchCandidate
-		var locs []string
-		o := &c.Offer
-		if err := rows.Scan(&o.ID, &o.InstructorID, &o.CatalogServiceID, &o.HourlyRateCents, &o.DurationOptions,
-			&o.Description, &locs, &o.Name, &o.Category.ID, &o.Category.Slug, &o.Category.Name,
-			&c.Shortest, &c.LevelMatch, &c.Prelim,
-			&c.FullName, &c.Bio, &c.YearsExperience, &c.AreasOfService, &page.Total); err != nil {
-			return page, translate(err, "search candidates")
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, translate(err, "search window")
 		}
-		o.IsActive = true
-		for _, l := range locs {
-			o.LocationTypes = append(o.LocationTypes, instainstru.LocationType(l))
-		}
-		c.InstructorID = o.InstructorID
-		if c.AreasOfService == nil {
-			c.AreasOfService = []string{}
-		}
-		page.Candidates = append(page.Candidates, c)
+		out[id] = true
 	}
-	return page, translate(rows.Err(), "search candidates")
+	return out, translate(rows.Err(), "search window")
 }
 
 // PublicCalendars loads the public calendars of many instructors for the dates [from, to] in one
@@ -435,31 +455,6 @@ func (s *Store) ServicePopularity(ctx context.Context) (map[string]float64, erro
 		out[id] = v
 	}
 	return out, translate(rows.Err(), "service analytics")
-}
-
-// PriceQuantile is the q-quantile (0..1, a value of the data) of the hourly rates of the active
-// offers of active instructors for the given catalog services (every service when empty); 0 when
-// there is no offer.
-func (s *Store) PriceQuantile(ctx context.Context, serviceIDs []string, q float64) (int, error) {
-	const query = `
-		SELECT COALESCE(percentile_disc($2::float8) WITHIN GROUP (ORDER BY s.hourly_rate_cents), 0)
-		FROM instructor_services s JOIN users u ON u.id = s.instructor_id
-		WHERE s.is_active AND u.account_status = 'active'
-		  AND (cardinality($1::uuid[]) = 0 OR s.catalog_service_id = ANY($1::uuid[]))`
-	ids := make([]string, 0, len(serviceIDs))
-	for _, id := range serviceIDs {
-		if ValidID(id) {
-			ids = append(ids, id)
-		}
-	}
-	if len(serviceIDs) > 0 && len(ids) == 0 {
-		return 0, nil
-	}
-	var v int
-	if err := s.pool.QueryRow(ctx, query, ids, q).Scan(&v); err != nil {
-		return 0, translate(err, "prices")
-	}
-	return v, nil
 }
 
 // InsertSearchEvents writes recorded searches in one round trip. A user id that no longer exists

@@ -92,62 +92,101 @@ func TestSearchSQL(t *testing.T) {
 		require.Equal(t, ids["guitar"], near[1].ServiceID)
 	})
 
-	found := func(q instainstru.CandidateQuery) []string {
-		t.Helper()
-		q.Limit = 100
-		page, err := st.SearchCandidates(ctx, q)
+	t.Run("index change feed", func(t *testing.T) {
+		all, err := st.SearchIndex(ctx, "")
 		require.NoError(t, err)
-		require.Equal(t, len(page.Candidates), page.Total)
-		var out []string
-		for _, c := range page.Candidates {
-			out = append(out, c.FullName+"/"+c.Offer.Name)
+		require.NotEmpty(t, all.Cursor)
+		byName := map[string]instainstru.SearchIndexEntry{}
+		for _, e := range all.Entries {
+			byName[e.FullName] = e
 		}
-		sort.Strings(out)
-		return out
-	}
-	piano := map[string]float64{ids["piano"]: 1}
-	t.Run("candidates", func(t *testing.T) {
-		require.Equal(t, []string{"Cheap Piano/Piano", "Dear Piano/Piano"}, found(instainstru.CandidateQuery{ServiceScores: piano}),
-			"suspended instructors and inactive offers never match")
-		require.Equal(t, []string{"Cheap Piano/Piano"}, found(instainstru.CandidateQuery{ServiceScores: piano, MaxPriceCents: ptr(8000)}))
-		require.Equal(t, []string{"Dear Piano/Piano"}, found(instainstru.CandidateQuery{ServiceScores: piano, MinPriceCents: ptr(8000)}))
-		// 30-minute price of the 60 $/h offer is 3000; the 120 $/h one has no 30-minute option.
-		require.Equal(t, []string{"Cheap Piano/Piano"}, found(instainstru.CandidateQuery{ServiceScores: piano, DurationMinutes: ptr(30), MaxPriceCents: ptr(3000)}))
-		require.Empty(t, found(instainstru.CandidateQuery{ServiceScores: piano, DurationMinutes: ptr(30), MaxPriceCents: ptr(2999)}))
-		require.Equal(t, []string{"Dear Piano/Piano"}, found(instainstru.CandidateQuery{ServiceScores: piano, LocationType: "in_person"}))
-		require.Equal(t, []string{"Cheap Piano/Piano"}, found(instainstru.CandidateQuery{ServiceScores: piano, Area: "brooklyn"}))
-		require.Equal(t, []string{"Cheap Piano/Guitar", "Cheap Piano/Piano"}[0:1],
-			found(instainstru.CandidateQuery{ServiceScores: map[string]float64{ids["guitar"]: 1}}))
-		// One row per instructor: the best scored of the matching offers.
-		both := found(instainstru.CandidateQuery{ServiceScores: map[string]float64{ids["guitar"]: 0.9, ids["piano"]: 0.5}})
-		require.Equal(t, []string{"Cheap Piano/Guitar", "Dear Piano/Piano"}, both)
-		require.Empty(t, found(instainstru.CandidateQuery{ServiceScores: piano, CategorySlugs: []string{"languages"}}))
-		// Level boost reorders.
-		page, err := st.SearchCandidates(ctx, instainstru.CandidateQuery{ServiceScores: piano, LevelPattern: `\mkids\M`, LevelBoost: 0.3, Limit: 10})
+		require.True(t, byName["Cheap Piano"].Searchable)
+		require.Equal(t, []string{"Brooklyn", "Park Slope"}, byName["Cheap Piano"].AreasOfService)
+		require.Len(t, byName["Cheap Piano"].Offers, 2)
+		require.False(t, byName["Gone Piano"].Searchable, "suspended")
+		require.Empty(t, byName["Inactive Offer"].Offers, "inactive offers are not indexed")
+		o := byName["Dear Piano"].Offers[0]
+		require.Equal(t, ids["piano"], o.CatalogServiceID)
+		require.Equal(t, 12000, o.HourlyRateCents)
+		require.Equal(t, []instainstru.LocationType{"in_person"}, o.LocationTypes)
+
+		changed := func(cursor string) ([]string, string) {
+			t.Helper()
+			dl, err := st.SearchIndex(ctx, cursor)
+			require.NoError(t, err)
+			var names []string
+			for _, e := range dl.Entries {
+				names = append(names, e.FullName)
+			}
+			sort.Strings(names)
+			return names, dl.Cursor
+		}
+		names, cur := changed(all.Cursor)
+		require.Empty(t, names, "nothing changed")
+		// Every kind of change reaches the feed: profile, offer, account status, name.
+		_, err = d.Pool.Exec(ctx, `UPDATE instructor_profiles SET bio = 'new' WHERE user_id = $1`, cheap)
 		require.NoError(t, err)
-		require.Equal(t, cheap, page.Candidates[0].InstructorID)
-		require.True(t, page.Candidates[0].LevelMatch)
-		require.False(t, page.Candidates[1].LevelMatch)
-		// Paging keeps the total.
-		page, err = st.SearchCandidates(ctx, instainstru.CandidateQuery{ServiceScores: piano, Limit: 1, Offset: 1})
+		names, cur = changed(cur)
+		require.Equal(t, []string{"Cheap Piano"}, names)
+		f.Offer(dear, testenv.OfferSpec{ServiceSlug: "violin", Rate: 5000})
+		names, cur = changed(cur)
+		require.Equal(t, []string{"Dear Piano"}, names)
+		_, err = d.Pool.Exec(ctx, `UPDATE users SET account_status = 'active' WHERE id = $1`, suspended)
 		require.NoError(t, err)
-		require.Len(t, page.Candidates, 1)
-		require.Equal(t, 2, page.Total)
+		_, err = d.Pool.Exec(ctx, `UPDATE users SET full_name = 'Renamed' WHERE id = $1`, inactive)
+		require.NoError(t, err)
+		names, cur = changed(cur)
+		require.Equal(t, []string{"Gone Piano", "Renamed"}, names)
+		names, _ = changed(cur)
+		require.Empty(t, names)
+
+		// A transaction that commits after a read that could not see it is found by the next read,
+		// even though a later transaction committed first.
+		tx, err := d.Pool.Begin(ctx)
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, `UPDATE instructor_profiles SET years_experience = 9 WHERE user_id = $1`, dear)
+		require.NoError(t, err)
+		_, err = d.Pool.Exec(ctx, `UPDATE instructor_profiles SET years_experience = 7 WHERE user_id = $1`, cheap)
+		require.NoError(t, err)
+		names, cur = changed(cur)
+		require.Equal(t, []string{"Cheap Piano"}, names)
+		require.NoError(t, tx.Commit(ctx))
+		dl, err := st.SearchIndex(ctx, cur)
+		require.NoError(t, err)
+		var seen bool
+		for _, e := range dl.Entries {
+			if e.InstructorID == dear {
+				seen = true
+				require.Equal(t, 9, e.YearsExperience)
+			}
+		}
+		require.True(t, seen, "the late commit is read")
+		_, err = d.Pool.Exec(ctx, `UPDATE users SET account_status = 'suspended' WHERE id = $1`, suspended)
+		require.NoError(t, err)
 	})
 
 	t.Run("window prefilter", func(t *testing.T) {
-		w := func(after, before string, exact bool) *instainstru.CandidateWindow {
+		found := func(after, before string, exact bool, d instainstru.Date) []string {
+			t.Helper()
 			a, _ := instainstru.ParseMinute(after, false)
 			b, _ := instainstru.ParseMinute(before, true)
-			return &instainstru.CandidateWindow{From: day, To: day, After: a, Before: b, ExactStart: exact}
+			ok, err := st.WindowCandidates(ctx, []instainstru.WindowNeed{{InstructorID: cheap, Minutes: 60}, {InstructorID: dear, Minutes: 60},
+				{InstructorID: "bad"}}, instainstru.CandidateWindow{From: d, To: d, After: a, Before: b, ExactStart: exact})
+			require.NoError(t, err)
+			var out []string
+			for _, id := range []string{cheap, dear} {
+				if ok[id] {
+					out = append(out, map[string]string{cheap: "cheap", dear: "dear"}[id])
+				}
+			}
+			return out
 		}
-		require.Equal(t, []string{"Cheap Piano/Piano", "Dear Piano/Piano"}, found(instainstru.CandidateQuery{ServiceScores: piano, Window: w("00:00", "24:00", false)}))
-		require.Equal(t, []string{"Dear Piano/Piano"}, found(instainstru.CandidateQuery{ServiceScores: piano, Window: w("17:00", "24:00", false)}))
-		require.Empty(t, found(instainstru.CandidateQuery{ServiceScores: piano, Window: w("19:30", "24:00", false)}), "30 minutes left, the lesson is 60")
-		require.Equal(t, []string{"Dear Piano/Piano"}, found(instainstru.CandidateQuery{ServiceScores: piano, Window: w("19:00", "24:00", true)}))
-		require.Empty(t, found(instainstru.CandidateQuery{ServiceScores: piano, Window: w("19:15", "24:00", true)}))
-		next := day.AddDays(1)
-		require.Empty(t, found(instainstru.CandidateQuery{ServiceScores: piano, Window: &instainstru.CandidateWindow{From: next, To: next, Before: instainstru.EndOfDay}}))
+		require.Equal(t, []string{"cheap", "dear"}, found("00:00", "24:00", false, day))
+		require.Equal(t, []string{"dear"}, found("17:00", "24:00", false, day))
+		require.Empty(t, found("19:30", "24:00", false, day), "30 minutes left, the lesson is 60")
+		require.Equal(t, []string{"dear"}, found("19:00", "24:00", true, day))
+		require.Empty(t, found("19:15", "24:00", true, day))
+		require.Empty(t, found("00:00", "24:00", false, day.AddDays(1)))
 	})
 
 	t.Run("calendars in one batch", func(t *testing.T) {
@@ -163,15 +202,8 @@ func TestSearchSQL(t *testing.T) {
 		require.Equal(t, 30, cals[cheap].ShortestDuration)
 	})
 
-	t.Run("prices, popularity, events", func(t *testing.T) {
-		p, err := st.PriceQuantile(ctx, []string{ids["piano"]}, 0.5)
-		require.NoError(t, err)
-		require.Equal(t, 6000, p, "suspended instructors and inactive offers are not prices")
-		p, err = st.PriceQuantile(ctx, nil, 1)
-		require.NoError(t, err)
-		require.Equal(t, 12000, p)
-
-		_, err = d.Pool.Exec(ctx, `INSERT INTO service_analytics (catalog_service_id, calculated_on, booking_count_30d, demand_score)
+	t.Run("popularity, events", func(t *testing.T) {
+		_, err := d.Pool.Exec(ctx, `INSERT INTO service_analytics (catalog_service_id, calculated_on, booking_count_30d, demand_score)
 			VALUES ($1, '2026-11-01', 5, 0), ($1, '2026-11-02', 7, 0), ($2, '2026-11-02', 0, 3.5)`, ids["piano"], ids["guitar"])
 		require.NoError(t, err)
 		pop, err := st.ServicePopularity(ctx)

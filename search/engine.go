@@ -1,8 +1,11 @@
 // Package search is InstaInstru's natural-language instructor search: it reads a query (package
 // search/query), resolves the service it names (exactly, by category, or by embedding
-// similarity, package search/embed), runs the hard filters in SQL, keeps only instructors who can
-// really be booked in the asked window (the root package's bookable-time rules), ranks, and
-// records the search for analytics off the request path. See NLS.md for the behaviour.
+// similarity, package search/embed), runs the hard filters on an in-memory index of every
+// searchable instructor (index.go, kept current by the database's change feed before every
+// search), keeps only instructors who can really be booked in the asked window (the root
+// package's bookable-time rules, on calendars loaded for the examined candidates only), ranks,
+// and records the search for analytics off the request path. See NLS.md for the behaviour and
+// README.md (Search) for total_found and the figures.
 package search
 
 import (
@@ -90,6 +93,9 @@ type Engine struct {
 	log   *slog.Logger
 	state atomic.Pointer[catalogState]
 	cache *resultCache
+	idx   *index
+
+	reloadMu sync.Mutex // one catalog state is built at a time
 
 	priceMu sync.Mutex
 	prices  map[string]priceEntry // cheap thresholds per service set
@@ -97,7 +103,7 @@ type Engine struct {
 
 type priceEntry struct {
 	cents int
-	at    time.Time
+	snap  *snapshot // the index state it was computed on
 }
 
 // catalogState is everything Reload loads; searches read one snapshot of it.
@@ -112,6 +118,8 @@ type catalogState struct {
 	// answered while the configured embedder is another one (nil when it is the built-in one).
 	builtinVecs map[string][]float32
 	loadedAt    time.Time
+	// vocab is what the parser was built from (its areas are refreshed from the index).
+	vocab query.Vocabulary
 }
 
 // New builds an engine and loads the catalog (Reload).
@@ -143,7 +151,11 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.AvailabilityDays <= 0 {
 		cfg.AvailabilityDays = 14
 	}
-	e := &Engine{cfg: cfg, log: cfg.Log, cache: newResultCache(cfg.ResultCacheSize, cfg.ResultTTL), prices: map[string]priceEntry{}}
+	e := &Engine{cfg: cfg, log: cfg.Log, cache: newResultCache(cfg.ResultCacheSize, cfg.ResultTTL), prices: map[string]priceEntry{},
+		idx: newIndex()}
+	if _, _, err := e.idx.sync(ctx, cfg.Store, time.Now()); err != nil {
+		return nil, err
+	}
 	if err := e.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -154,13 +166,15 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 // popularity, and the catalog embeddings, computing and storing those that are missing or were
 // made by another embedder. Searches keep using the previous snapshot until the new one is ready.
 func (e *Engine) Reload(ctx context.Context) error {
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
 	cat, err := e.cfg.Store.SearchCatalog(ctx)
 	if err != nil {
 		return err
 	}
 	st := &catalogState{services: map[string]instainstru.CatalogService{}, categories: map[string]instainstru.Category{},
 		byCategory: map[string][]string{}, loadedAt: time.Now()}
-	v := query.Vocabulary{Areas: cat.Areas}
+	v := query.Vocabulary{Areas: e.idx.areaList()}
 	for _, c := range cat.Categories {
 		st.categories[c.Slug] = c
 		v.Categories = append(v.Categories, query.CategoryTerm{ID: c.ID, Slug: c.Slug, Name: c.Name, Aliases: c.Aliases})
@@ -172,7 +186,7 @@ func (e *Engine) Reload(ctx context.Context) error {
 		v.Services = append(v.Services, query.ServiceTerm{ID: s.ID, Slug: s.Slug, Name: s.Name,
 			CategorySlug: s.Category.Slug, Terms: s.SearchTerms})
 	}
-	st.parser = e.cfg.NewParser(v)
+	st.parser, st.vocab = e.cfg.NewParser(v), v
 	if err := e.indexCatalog(ctx, cat.Services); err != nil {
 		return err
 	}
@@ -293,6 +307,32 @@ func normalizePopularity(pop map[string]float64) map[string]float64 {
 		}
 	}
 	return out
+}
+
+// syncIndex brings the in-memory index up to date (one round trip to the change feed, shared by
+// searches that start together); drops the cached answers when anything changed (on any node:
+// offers, profiles, status, and every calendar write, which bumps the calendar version); and,
+// when an instructor brought an area nobody served before, rebuilds the query reader so "in
+// <that area>" is understood at once.
+func (e *Engine) syncIndex(ctx context.Context, since time.Time) error {
+	newAreas, changed, err := e.idx.sync(ctx, e.cfg.Store, since)
+	if err != nil {
+		return err
+	}
+	if changed {
+		e.cache.invalidate()
+	}
+	if !newAreas {
+		return nil
+	}
+	e.reloadMu.Lock()
+	defer e.reloadMu.Unlock()
+	old := e.state.Load()
+	st := *old
+	st.vocab.Areas = e.idx.areaList()
+	st.parser = e.cfg.NewParser(st.vocab)
+	e.state.Store(&st)
+	return nil
 }
 
 // Invalidate drops every cached answer: the app calls it when any instructor's calendar, offers

@@ -55,8 +55,11 @@ type Result struct {
 	// MaxPriceCents is the effective maximum price (Parsed's, or the "cheap" threshold).
 	MaxPriceCents *int
 	Hits          []Hit
-	TotalFound    int
-	SearchTimeMS  float64
+	// TotalFound is how many instructors match (see examine for exactly what it counts);
+	// TotalExact is false when, with a date or time window, part of it is an estimate.
+	TotalFound   int
+	TotalExact   bool
+	SearchTimeMS float64
 }
 
 // Hit is one instructor in the results with their best matching offer.
@@ -100,6 +103,10 @@ func (e *Engine) Search(ctx context.Context, req SearchRequest) (*Result, error)
 	case req.Limit > MaxLimit:
 		req.Limit = MaxLimit
 	}
+	// The change feed first: a cached answer is only reused while nothing changed anywhere.
+	if err := e.syncIndex(ctx, start); err != nil {
+		return nil, err
+	}
 	key := cacheKey(req)
 	if r, ok := e.cache.get(key); ok {
 		out := *r
@@ -133,6 +140,9 @@ func (e *Engine) SearchParsed(ctx context.Context, req SearchRequest, p query.Pa
 	if req.Limit <= 0 {
 		req.Limit = DefaultLimit
 	}
+	if err := e.syncIndex(ctx, start); err != nil {
+		return nil, err
+	}
 	r, err := e.searchParsed(ctx, e.state.Load(), req, p)
 	if err != nil {
 		return nil, err
@@ -146,7 +156,7 @@ func msSince(t time.Time) float64 {
 }
 
 func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchRequest, p query.Parsed) (*Result, error) {
-	r := &Result{Query: req.Query, Parsed: p, Hits: []Hit{}, MaxPriceCents: p.MaxPriceCents}
+	r := &Result{Query: req.Query, Parsed: p, Hits: []Hit{}, MaxPriceCents: p.MaxPriceCents, TotalExact: true}
 	scores, err := e.resolve(ctx, st, p, r)
 	if err != nil {
 		return nil, err
@@ -162,11 +172,7 @@ func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchR
 				ids = append(ids, id)
 			}
 		}
-		cents, err := e.cheapThreshold(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		if cents > 0 {
+		if cents := e.cheapThreshold(st, ids); cents > 0 {
 			r.MaxPriceCents = &cents
 		}
 	}
@@ -180,52 +186,132 @@ func (e *Engine) searchParsed(ctx context.Context, st *catalogState, req SearchR
 		w.from = today
 	}
 
-	cq := instainstru.CandidateQuery{ServiceScores: map[string]float64{}, MinPriceCents: p.MinPriceCents,
-		MaxPriceCents: r.MaxPriceCents, DurationMinutes: p.DurationMinutes, LocationType: p.LocationType,
-		Area: strings.ToLower(strings.TrimSpace(p.Location))}
+	f := filter{scores: map[string]float64{}, minPrice: p.MinPriceCents, maxPrice: r.MaxPriceCents,
+		duration: p.DurationMinutes, locType: p.LocationType, area: areaKey(p.Location)}
 	for id, strength := range scores {
-		cq.ServiceScores[id] = weightMatch*strength + weightPop*st.popularity[id]
+		f.scores[id] = weightMatch*strength + weightPop*st.popularity[id]
 	}
-	if pat, ok := levelPatterns[p.Level]; ok {
-		cq.LevelPattern, cq.LevelBoost = pat, weightLevel
+	if _, ok := levelPatterns[p.Level]; ok {
+		f.level, f.levelBoost = p.Level, weightLevel
 	}
-	if w.asked {
-		cq.Window = &instainstru.CandidateWindow{From: w.from, To: w.to, After: w.after, Before: w.before, ExactStart: w.exactStart}
+	// A prefix of the ranking order is enough for nearly every search: the examined pages.
+	cands := e.idx.scan(f, 4*max(3*req.Limit, 60))
+	defer func() { cands.release() }()
+	if err := e.examine(ctx, st, req, w, f, &cands, r); err != nil {
+		return nil, err
 	}
-	// Candidates come ordered by the preliminary score; the exact availability check and the
-	// soonness term are computed for one page at a time. Soonness weighs at most weightSoon, so
-	// a page of at least 3×limit (and 60) leaves little room for a better-ranked instructor
-	// outside it; pages continue while the window check leaves too few results.
-	page := max(3*req.Limit, 60)
-	failed := 0
-	for offset := 0; ; offset += page {
-		cq.Limit, cq.Offset = page, offset
-		cp, err := e.cfg.Store.SearchCandidates(ctx, cq)
-		if err != nil {
-			return nil, err
-		}
-		if len(cp.Candidates) == 0 {
-			break
-		}
-		r.TotalFound = cp.Total
-		hits, nFailed, err := e.checkAvailability(ctx, req, w, p.DurationMinutes, cp.Candidates)
-		if err != nil {
-			return nil, err
-		}
-		failed += nFailed
-		r.Hits = append(r.Hits, hits...)
-		if len(r.Hits) >= req.Limit || offset+page >= cp.Total {
-			break
-		}
-	}
-	// Instructors the exact check refused are not found; those past the examined pages passed
-	// the SQL prefilter and are counted (see README: total_found).
-	r.TotalFound -= failed
 	sortHits(r.Hits)
 	if len(r.Hits) > req.Limit {
 		r.Hits = r.Hits[:req.Limit]
 	}
 	return r, nil
+}
+
+// examine decides which candidates (in preliminary-score order) reach the results, and counts
+// total_found.
+//
+// Candidates are examined from the best preliminary score down: at least one page of
+// max(3×limit, 60), then more, in growing chunks, until limit of them pass (or none are left).
+// Examining a candidate loads its calendar (one batch per page) and computes with the root
+// package's rules (PublicCalendar.Bookable, NextSlot) the earliest lesson it can really be
+// booked for in the window; soonness, which weighs at most weightSoon, then reorders the
+// examined ones. With an asked window, the chunks after the first go through the database's
+// prefilter first (an availability row in the window long enough for the lesson), and only
+// their survivors' calendars are loaded; a candidate without a bookable lesson in the window is
+// dropped.
+//
+// total_found is every candidate passing the hard filters when no window is asked (exact). With
+// a window it is exact when every candidate was examined; otherwise the examined ones that
+// passed plus an estimate for the rest from the pass rates seen: prefilter survivors not checked
+// exactly at the exact check's rate, candidates not prefiltered at the overall rate. The
+// estimate lies between the hits found and the hard-filter count; Result.TotalExact says which.
+func (e *Engine) examine(ctx context.Context, st *catalogState, req SearchRequest, w window, f filter, cp *candidates, r *Result) error {
+	page := max(3*req.Limit, 60)
+	total := cp.total
+	r.TotalFound, r.TotalExact = total, true
+	decided, passed := 0, 0     // candidates examined exactly or refused by the prefilter; hits among them
+	pfChecked, pfPassed := 0, 0 // exact checks of prefilter survivors, and their passes
+	pos := 0
+	chunk := page
+	var pending []int    // candidates (indexes into cands) not yet checked exactly
+	prefiltered := false // pending survived the prefilter
+	for pos < total && (len(r.Hits) < req.Limit || decided < page) {
+		if pos+chunk > len(cp.list) && !cp.complete {
+			// Past the prefix the scan kept: the whole order, from the same snapshot.
+			cp.release()
+			*cp = scanSnapshot(cp.snap, f, 0)
+		}
+		cs, cands := *cp, cp.list
+		lo, hi := pos, min(pos+chunk, len(cands))
+		pos = hi
+		chunk = min(chunk*2, 4096)
+		// The first page goes straight to the exact check (one round trip); later chunks, only
+		// needed when the window is rare among the candidates, are prefiltered first.
+		prefiltered = w.asked && lo > 0
+		if prefiltered {
+			needs := make([]instainstru.WindowNeed, 0, hi-lo)
+			for i := lo; i < hi; i++ {
+				needs = append(needs, instainstru.WindowNeed{InstructorID: cs.id(i), Minutes: int(cands[i].shortest)})
+			}
+			ok, err := e.cfg.Store.WindowCandidates(ctx, needs, instainstru.CandidateWindow{From: w.from, To: w.to,
+				After: w.after, Before: w.before, ExactStart: w.exactStart})
+			if err != nil {
+				return err
+			}
+			pending = pending[:0]
+			for i := lo; i < hi; i++ {
+				if ok[cs.id(i)] {
+					pending = append(pending, i)
+				} else {
+					decided++
+				}
+			}
+		} else {
+			pending = pending[:0]
+			for i := lo; i < hi; i++ {
+				pending = append(pending, i)
+			}
+		}
+		// Exact checks in batches of a page, stopping as soon as enough passed.
+		for len(pending) > 0 && (len(r.Hits) < req.Limit || decided < page) {
+			batch := pending[:min(page, len(pending))]
+			pending = pending[len(batch):]
+			hits, err := e.checkAvailability(ctx, st, req, w, cs, batch)
+			if err != nil {
+				return err
+			}
+			decided += len(batch)
+			passed += len(hits)
+			if prefiltered {
+				pfChecked += len(batch)
+				pfPassed += len(hits)
+			}
+			r.Hits = append(r.Hits, hits...)
+		}
+	}
+	if !w.asked {
+		return nil
+	}
+	raw, survivors := total-pos, 0 // undecided candidates: never filtered, past the prefilter
+	if prefiltered {
+		survivors = len(pending)
+	} else {
+		raw += len(pending)
+	}
+	if raw == 0 && survivors == 0 {
+		r.TotalFound = passed
+		return nil
+	}
+	r.TotalExact = false
+	rate := float64(passed) / float64(max(decided, 1))
+	est := float64(passed) + float64(raw)*rate
+	if pfChecked > 0 {
+		est += float64(survivors) * float64(pfPassed) / float64(pfChecked)
+	} else {
+		est += float64(survivors) * rate
+	}
+	r.TotalFound = min(max(int(math.Round(est)), passed), passed+raw+survivors)
+	return nil
 }
 
 // askedWindow reads the date and time constraints; without any, the window is the next days
@@ -256,50 +342,57 @@ func askedWindow(p query.Parsed, today instainstru.Date, days int) window {
 
 // checkAvailability loads the candidates' calendars in one batch and computes, with the root
 // package's rules (PublicCalendar.Bookable, NextSlot), the earliest lesson each can really be
-// booked for inside the window: after the minimum notice, outside bookings and their buffers,
-// not in the past. With an asked window, candidates without one are dropped (counted as failed).
-func (e *Engine) checkAvailability(ctx context.Context, req SearchRequest, w window, asked *int, cs []instainstru.SearchCandidate) ([]Hit, int, error) {
-	ids := make([]string, len(cs))
-	for i, c := range cs {
-		ids[i] = c.InstructorID
+// booked for inside the window: after the minimum notice, outside bookings and their buffers and
+// blackout dates, not in the past. Days are computed one at a time up to the first that has a
+// lesson. With an asked window, candidates without one are left out.
+func (e *Engine) checkAvailability(ctx context.Context, st *catalogState, req SearchRequest, w window, cs candidates, which []int) ([]Hit, error) {
+	ids := make([]string, len(which))
+	for i, k := range which {
+		ids[i] = cs.id(k)
 	}
 	cals, err := e.cfg.Store.PublicCalendars(ctx, ids, w.from, w.to)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	hits := make([]Hit, 0, len(cs))
-	failed := 0
-	for _, c := range cs {
-		need := c.Shortest
-		if asked != nil {
-			need = *asked
-		}
+	hits := make([]Hit, 0, len(which))
+	for i, k := range which {
+		c := cs.list[k]
+		cal := cals[ids[i]]
 		var next *NextAvailable
-		if cal := cals[c.InstructorID]; cal != nil && cal.Visible() {
-			days, err := cal.Bookable(req.Now, w.from, w.to, e.cfg.HorizonDays)
-			if err != nil {
-				e.log.Warn("search: bookable time", "instructor", c.InstructorID, "err", err)
-			} else if d, rg, ok := instainstru.NextSlot(clipDays(days, w, need), need); ok {
-				next = &NextAvailable{Date: d, Start: rg.Start, End: rg.End}
-			}
+		if cal != nil && cal.Visible() {
+			next = e.nextLesson(cal, req.Now, w, int(c.shortest))
 		}
 		if next == nil && w.asked {
-			failed++
 			continue
 		}
-		score := c.Prelim
+		score := c.prelim
 		if next != nil {
-			loc, err := instainstru.LoadZone(cals[c.InstructorID].Timezone)
-			if err == nil {
+			if loc, err := instainstru.LoadZone(cal.Timezone); err == nil {
 				if at, err := instainstru.ResolveLocal(next.Date, next.Start, loc); err == nil {
 					hours := math.Max(at.Sub(req.Now).Hours(), 0)
 					score += weightSoon / (1 + hours/24)
 				}
 			}
 		}
-		hits = append(hits, Hit{Candidate: c, Score: math.Round(score*1e4) / 1e4, Next: next})
+		hits = append(hits, Hit{Candidate: cs.candidate(k, st), Score: math.Round(score*1e4) / 1e4, Next: next})
 	}
-	return hits, failed, nil
+	return hits, nil
+}
+
+// nextLesson is the earliest lesson of need minutes the calendar can be booked for inside the
+// window, or nil.
+func (e *Engine) nextLesson(cal *instainstru.PublicCalendar, now time.Time, w window, need int) *NextAvailable {
+	for d := w.from; !d.After(w.to); d = d.AddDays(1) {
+		days, err := cal.Bookable(now, d, d, e.cfg.HorizonDays)
+		if err != nil {
+			e.log.Warn("search: bookable time", "instructor", cal.InstructorID, "err", err)
+			return nil
+		}
+		if day, rg, ok := instainstru.NextSlot(clipDays(days, w, need), need); ok {
+			return &NextAvailable{Date: day, Start: rg.Start, End: rg.End}
+		}
+	}
+	return nil
 }
 
 // clipDays keeps the part of each bookable range inside the time of day; with an exact start,
@@ -433,29 +526,32 @@ func (e *Engine) nearest(ctx context.Context, st *catalogState, text string) ([]
 	return out[:min(OpenTopK+2, len(out))], nil
 }
 
-// cheapThreshold is the lower third of current hourly rates of the services (all when empty),
-// remembered for five minutes: prices move slowly and the quantile scans every matching offer.
-func (e *Engine) cheapThreshold(ctx context.Context, ids []string) (int, error) {
+// cheapThreshold is the lower third (percentile_disc 1/3: a value of the data) of the current
+// hourly rates of the active offers of searchable instructors for the services (every active
+// catalog service when ids is empty), read from the index and remembered for as long as the
+// index snapshot it was computed on is the current one: exact, and computed once per change.
+func (e *Engine) cheapThreshold(st *catalogState, ids []string) int {
+	if len(ids) == 0 {
+		ids = st.all
+	}
 	sorted := append([]string(nil), ids...)
 	sort.Strings(sorted)
 	key := strings.Join(sorted, ",")
+	snap := e.idx.snap.Load()
 	e.priceMu.Lock()
 	pe, ok := e.prices[key]
 	e.priceMu.Unlock()
-	if ok && time.Since(pe.at) < 5*time.Minute {
-		return pe.cents, nil
+	if ok && pe.snap == snap {
+		return pe.cents
 	}
-	cents, err := e.cfg.Store.PriceQuantile(ctx, ids, 1.0/3)
-	if err != nil {
-		return 0, err
-	}
+	cents := snap.rateQuantile(ids, 1.0/3)
 	e.priceMu.Lock()
 	if len(e.prices) > 4096 {
 		e.prices = map[string]priceEntry{}
 	}
-	e.prices[key] = priceEntry{cents: cents, at: time.Now()}
+	e.prices[key] = priceEntry{cents: cents, snap: snap}
 	e.priceMu.Unlock()
-	return cents, nil
+	return cents
 }
 
 // record hands the search to the recorder (never blocks).

@@ -31,8 +31,10 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("not deterministic for %q:\n%s\n%s", q, describe(p), describe(again))
 		}
 		checkInvariants(t, q, p)
-		// reading the normalized text again gives the same normalized text
-		if p2 := r.Parse(p.Normalized, refNow, newYork); p2.Normalized != p.Normalized {
+		// Reading the normalized text again gives the same normalized text, when that text is
+		// within the reader's input bound (spacing out punctuation can lengthen a cut input
+		// past it, and the second reading then cuts elsewhere).
+		if p2 := r.Parse(p.Normalized, refNow, newYork); len(p.Normalized) <= maxInputBytes && p2.Normalized != p.Normalized {
 			t.Fatalf("normalization not idempotent for %q: %q then %q", q, p.Normalized, p2.Normalized)
 		}
 	})

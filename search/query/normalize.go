@@ -70,7 +70,9 @@ func normalize(q string) []string {
 		}
 	}
 	if !ascii {
-		q = norm.NFKD.String(q)
+		// Invalid bytes become spaces first: NFKD leaves the text around them undecomposed, so
+		// "\xf0ӹ" would keep its diaeresis while "ӹ" loses it.
+		q = norm.NFKD.String(strings.ToValidUTF8(q, " "))
 	}
 	// Fold into a rune slice first so the tokenizer can look one rune ahead.
 	folded := make([]rune, 0, len(q))
