@@ -225,11 +225,9 @@ func (s *Store) SearchIndex(ctx context.Context, cursor string) (*instainstru.Se
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if ids != nil {
-			for _, id := range ids {
-				if _, ok := byID[id]; !ok {
-					out.Gone = append(out.Gone, id)
-				}
+		for _, id := range ids {
+			if _, ok := byID[id]; !ok {
+				out.Gone = append(out.Gone, id)
 			}
 		}
 		return nil

@@ -23,8 +23,6 @@ func searchDB(t *testing.T) *testenv.DB {
 	return d
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func TestSearchSQL(t *testing.T) {
 	ctx := context.Background()
 	d := searchDB(t)

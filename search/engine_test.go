@@ -33,8 +33,6 @@ var (
 	mon   = wed.AddDays(5)
 )
 
-func ptr[T any](v T) *T { return &v }
-
 func minute(s string) *instainstru.Minute {
 	m, err := instainstru.ParseMinute(s, true)
 	if err != nil {
