@@ -9,10 +9,14 @@ import (
 // ReclaimInterval is how often RunBookingLoops looks for emails whose sender died mid-send.
 const ReclaimInterval = time.Minute
 
+// SweepInterval is how often the scheduler sweeps reminders besides its start-up sweep.
+const SweepInterval = time.Hour
+
 // RunBookingLoops is the booking side of `instainstru scheduler`: one reminder sweep at start
-// (a Redis that was wiped or replaced gets every reminder back), then the outbox relay loop and a
-// reclaim of stuck emails every ReclaimInterval, until ctx ends. Run one scheduler: a second
-// would be harmless (disjoint relay claims, deterministic task IDs) but does nothing useful.
+// and every SweepInterval (a Redis that was wiped or replaced gets every reminder back), the
+// outbox relay loop, and a reclaim of stuck emails every ReclaimInterval, until ctx ends. Run one
+// scheduler: a second would be harmless (disjoint relay claims, deterministic task IDs) but does
+// nothing useful.
 func RunBookingLoops(ctx context.Context, deps Deps) {
 	log := deps.log().With("component", "scheduler")
 	if res, err := NewSweeper(deps).Sweep(ctx); err != nil {
@@ -22,10 +26,30 @@ func RunBookingLoops(ctx context.Context, deps Deps) {
 			"present", res.Present, "reclaimed", res.Reclaimed)
 	}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		_ = NewRelay(deps).Run(ctx)
+	}()
+	go func() {
+		// Hourly, a Redis that lost its data (it keeps nothing on disk here) gets every missing
+		// reminder back without waiting for a scheduler restart.
+		defer wg.Done()
+		t := time.NewTicker(SweepInterval)
+		defer t.Stop()
+		sw := NewSweeper(deps)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if res, err := sw.Sweep(ctx); err != nil && ctx.Err() == nil {
+					log.WarnContext(ctx, "hourly reminder sweep failed", "err", err)
+				} else if res.Restored > 0 {
+					log.InfoContext(ctx, "hourly reminder sweep restored reminders", "restored", res.Restored)
+				}
+			}
+		}
 	}()
 	go func() {
 		defer wg.Done()
