@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -38,6 +39,7 @@ type InstructorActor struct {
 	avail   map[instainstru.Date][]instainstru.TimeRange
 	black   map[instainstru.Date]bool
 	spans   []instainstru.BookingSpan // confirmed bookings still blocking time, by starts_at
+	booked  []instainstru.BookedSpan  // spans[i].Booked() for every i: what the rulebook reads
 }
 
 func newInstructorActor(id string, d *Directory) *InstructorActor {
@@ -208,6 +210,10 @@ func (a *InstructorActor) load(ctx context.Context) error {
 	for _, b := range blackouts {
 		a.black[b.Date] = true
 	}
+	a.booked = make([]instainstru.BookedSpan, len(spans))
+	for i, s := range spans {
+		a.booked[i] = s.Booked()
+	}
 	a.version, a.loc, a.tz, a.avail, a.spans, a.loaded = clock.Version, loc, clock.Timezone, avail, spans, true
 	return nil
 }
@@ -232,13 +238,26 @@ func (a *InstructorActor) today() instainstru.Date {
 	return instainstru.DateOf(a.dir.cfg.Now().In(a.loc))
 }
 
-// calendar is the actor's calendar as the rulebook reads it, without the booking exclude (the
-// one being rescheduled).
-func (a *InstructorActor) calendar(exclude string) *instainstru.Calendar {
-	booked := make([]instainstru.BookedSpan, 0, len(a.spans))
-	for _, s := range a.spans {
-		if s.ID != exclude {
-			booked = append(booked, s.Booked())
+// spanReach is how far from a date's UTC midnight a booking can start and still touch a lesson
+// on that date: the date's local day lies within 14 h of its UTC day, a lesson lasts at most
+// MaxDuration, a booking blocks at most MaxBufferMinutes past its end and a new lesson's buffer
+// reaches as far before it. Two days covers all of that with room to spare.
+const spanReach = 48 * time.Hour
+
+// calendar is the actor's calendar as the rulebook reads it for a lesson on date d, without the
+// booking exclude (the one being rescheduled). Only bookings starting within spanReach of d can
+// overlap or buffer such a lesson, so only those are handed over, as a window of a.booked found
+// by binary search: no copy (the rulebook only reads it) unless a booking is excluded. Copying
+// every future booking made each decision O(n) in time and allocation: an instructor with
+// hundreds of lessons ahead paid for all of them on every booking.
+func (a *InstructorActor) calendar(d instainstru.Date, exclude string) *instainstru.Calendar {
+	from, to := d.Time().Add(-spanReach), d.Time().Add(24*time.Hour+spanReach)
+	lo := sort.Search(len(a.spans), func(i int) bool { return !a.spans[i].StartsAt.Before(from) })
+	hi := lo + sort.Search(len(a.spans)-lo, func(i int) bool { return !a.spans[lo+i].StartsAt.Before(to) })
+	booked := a.booked[lo:hi:hi]
+	if exclude != "" {
+		if i := slices.IndexFunc(a.spans[lo:hi], func(s instainstru.BookingSpan) bool { return s.ID == exclude }); i >= 0 {
+			booked = slices.Delete(slices.Clone(booked), i, i+1)
 		}
 	}
 	return &instainstru.Calendar{Version: a.version, Loc: a.loc, Availability: a.avail, Blackouts: a.black, Bookings: booked}
@@ -256,7 +275,7 @@ func (a *InstructorActor) book(ctx context.Context, m *bookRequest) (*instainstr
 		return nil, false, err
 	}
 	now := a.dir.cfg.Now().UTC()
-	l, err := instainstru.CheckBooking(bc, r, a.calendar(""), now, a.dir.cfg.HorizonDays)
+	l, err := instainstru.CheckBooking(bc, r, a.calendar(r.Date, ""), now, a.dir.cfg.HorizonDays)
 	if err != nil {
 		return nil, false, err
 	}
@@ -293,25 +312,24 @@ func (a *InstructorActor) book(ctx context.Context, m *bookRequest) (*instainstr
 }
 
 func (a *InstructorActor) addSpan(b *instainstru.Booking) {
-	a.spans = append(a.spans, instainstru.SpanOf(b))
-	sort.Slice(a.spans, func(i, j int) bool { return a.spans[i].StartsAt.Before(a.spans[j].StartsAt) })
-	// Drop spans that can no longer block anything, so the slice stays small.
+	s := instainstru.SpanOf(b)
+	i := sort.Search(len(a.spans), func(i int) bool { return a.spans[i].StartsAt.After(s.StartsAt) })
+	a.spans = slices.Insert(a.spans, i, s)
+	a.booked = slices.Insert(a.booked, i, s.Booked())
+	// Drop the leading spans that can no longer block anything, so the slices stay small. A span
+	// blocks at most MaxDuration + MaxBufferMinutes past its start, so the few stale ones this
+	// leaves behind a live one are dropped a few hours later; they cannot block a future lesson.
 	cut := a.dir.cfg.Now().Add(-24 * time.Hour)
-	kept := a.spans[:0]
-	for _, s := range a.spans {
-		if s.BlockedUntil.After(cut) {
-			kept = append(kept, s)
-		}
+	n := 0
+	for n < len(a.spans) && !a.spans[n].BlockedUntil.After(cut) {
+		n++
 	}
-	a.spans = kept
+	a.spans, a.booked = slices.Delete(a.spans, 0, n), slices.Delete(a.booked, 0, n)
 }
 
 func (a *InstructorActor) removeSpan(id string) {
-	for i, s := range a.spans {
-		if s.ID == id {
-			a.spans = append(a.spans[:i], a.spans[i+1:]...)
-			return
-		}
+	if i := slices.IndexFunc(a.spans, func(s instainstru.BookingSpan) bool { return s.ID == id }); i >= 0 {
+		a.spans, a.booked = slices.Delete(a.spans, i, i+1), slices.Delete(a.booked, i, i+1)
 	}
 }
 
@@ -358,7 +376,7 @@ func (a *InstructorActor) reschedule(ctx context.Context, m *rescheduleRequest) 
 		return nil, err
 	}
 	now := a.dir.cfg.Now().UTC()
-	l, err := instainstru.CheckReschedule(old, bc, a.calendar(old.ID), m.date, m.start, m.duration, now, a.dir.cfg.HorizonDays)
+	l, err := instainstru.CheckReschedule(old, bc, a.calendar(m.date, old.ID), m.date, m.start, m.duration, now, a.dir.cfg.HorizonDays)
 	if err != nil {
 		return nil, err
 	}
