@@ -35,37 +35,37 @@ func RunBookingLoops(ctx context.Context, deps Deps) {
 		// Hourly, a Redis that lost its data (it keeps nothing on disk here) gets every missing
 		// reminder back without waiting for a scheduler restart.
 		defer wg.Done()
-		t := time.NewTicker(SweepInterval)
-		defer t.Stop()
 		sw := NewSweeper(deps)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if res, err := sw.Sweep(ctx); err != nil && ctx.Err() == nil {
-					log.WarnContext(ctx, "hourly reminder sweep failed", "err", err)
-				} else if res.Restored > 0 {
-					log.InfoContext(ctx, "hourly reminder sweep restored reminders", "restored", res.Restored)
-				}
+		every(ctx, SweepInterval, func() {
+			if res, err := sw.Sweep(ctx); err != nil && ctx.Err() == nil {
+				log.WarnContext(ctx, "hourly reminder sweep failed", "err", err)
+			} else if res.Restored > 0 {
+				log.InfoContext(ctx, "hourly reminder sweep restored reminders", "restored", res.Restored)
 			}
-		}
+		})
 	}()
 	go func() {
 		defer wg.Done()
-		t := time.NewTicker(ReclaimInterval)
-		defer t.Stop()
 		sw := NewSweeper(deps)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if _, err := sw.ReclaimStuck(ctx); err != nil && ctx.Err() == nil {
-					log.WarnContext(ctx, "reclaim of stuck emails failed", "err", err)
-				}
+		every(ctx, ReclaimInterval, func() {
+			if _, err := sw.ReclaimStuck(ctx); err != nil && ctx.Err() == nil {
+				log.WarnContext(ctx, "reclaim of stuck emails failed", "err", err)
 			}
-		}
+		})
 	}()
 	wg.Wait()
+}
+
+// every runs fn every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fn()
+		}
+	}
 }
