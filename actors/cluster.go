@@ -268,6 +268,7 @@ func (d *Directory) requestGrain(instructorID string, msg any, deadline time.Tim
 			if lastErr == nil {
 				lastErr = actor.ErrTimeout
 			}
+			d.askTimeouts.Add(1)
 			return nil, &instainstru.Error{Code: instainstru.CodeUnavailable,
 				Message: "the instructor's calendar did not answer in time; retry", RetryAfter: time.Second, Cause: lastErr}
 		}

@@ -131,7 +131,6 @@ func newDirectory(store Store, cfg Config) *Directory {
 	// database) up to 10 times a minute; past that it stops and the next request spawns afresh.
 	d.supervisor = actor.NewOneForOneStrategy(10, time.Minute, func(reason any) actor.Directive {
 		log.Error("instructor actor crashed; restarting it", "reason", fmt.Sprint(reason))
-		d.restarted.Add(1)
 		return actor.RestartDirective
 	})
 	d.janitor.Add(1)

@@ -65,6 +65,9 @@ func (a *InstructorActor) Receive(ctx actor.Context) {
 func (a *InstructorActor) handle(actx actor.Context, msg deadlined) {
 	defer func() {
 		if r := recover(); r != nil {
+			// Counted here rather than in a supervisor: a cluster grain is restarted by the
+			// library's own supervision, a local actor by the Directory's.
+			a.dir.restarted.Add(1)
 			a.loaded = false
 			actx.Respond(errorReply(msg, instainstru.Internal(fmt.Errorf("instructor actor panic: %v", r))))
 			panic(r)
