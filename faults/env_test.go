@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"net"
 	"net/http"
-	netmail "net/mail"
 	"os"
 	"os/exec"
 	"os/user"
@@ -18,17 +16,16 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/instainstru/instainstru/loadgen"
 	"github.com/instainstru/instainstru/persistence"
+	"github.com/instainstru/instainstru/persistence/testenv"
 )
 
 // full is the long form (FAULTS_FULL=1, make faults): longer phases, more users.
@@ -517,77 +514,11 @@ func (s *scen) audit(db *database, l *load, sn loadgen.Snapshot, since time.Time
 	s.t.Logf("audit: %d acknowledged bookings, %d cancellations: all there; no overlap; no half-written booking", len(booked), len(cancelled))
 }
 
-// smtpServer is a real SMTP server that keeps every accepted message. While stalled, DATA
-// blocks until released and the message is refused (the sender never got an acceptance).
-type smtpServer struct {
-	mu      sync.Mutex
-	got     map[string]int // "recipient\x00subject" -> messages accepted
-	stalled atomic.Bool
-	release chan struct{}
-	inData  chan struct{}
-	port    int
-}
-
-func startSMTP(s *scen) *smtpServer {
-	m := &smtpServer{got: map[string]int{}, release: make(chan struct{}), inData: make(chan struct{}, 64)}
-	srv := smtp.NewServer(m)
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 30*time.Second, 30*time.Second
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	s.noErr(err, "smtp listen")
-	m.port = l.Addr().(*net.TCPAddr).Port
-	go func() { _ = srv.Serve(l) }()
-	s.t.Cleanup(func() { m.unstall(); _ = srv.Close() })
-	return m
-}
-
-func (m *smtpServer) unstall() {
-	if m.stalled.CompareAndSwap(true, false) {
-		close(m.release)
-	}
-}
-
-func (m *smtpServer) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{m: m}, nil }
-
-type smtpSession struct {
-	m  *smtpServer
-	to string
-}
-
-func (x *smtpSession) Mail(string, *smtp.MailOptions) error      { return nil }
-func (x *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error { x.to = to; return nil }
-func (x *smtpSession) Reset()                                    {}
-func (x *smtpSession) Logout() error                             { return nil }
-func (x *smtpSession) Data(r io.Reader) error {
-	if x.m.stalled.Load() {
-		select {
-		case x.m.inData <- struct{}{}:
-		default:
-		}
-		<-x.m.release
-		return errors.New("stalled")
-	}
-	msg, err := netmail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, msg.Body)
-	subj, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-	if err != nil {
-		return err
-	}
-	x.m.mu.Lock()
-	x.m.got[x.to+"\x00"+subj]++
-	x.m.mu.Unlock()
-	return nil
-}
-
-func (m *smtpServer) accepted() map[string]int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make(map[string]int, len(m.got))
-	for k, v := range m.got {
-		out[k] = v
+// accepted counts the SMTP server's accepted messages by "recipient\x00subject".
+func accepted(m *testenv.SMTPServer) map[string]int {
+	out := map[string]int{}
+	for _, d := range m.Messages() {
+		out[d.To+"\x00"+d.Subject]++
 	}
 	return out
 }

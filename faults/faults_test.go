@@ -175,8 +175,8 @@ func TestWorkerKill(t *testing.T) {
 	s := begin(t, "worker-kill")
 	db := newDatabase(s)
 	rs := testenv.StartRedis(t)
-	mail := startSMTP(s)
-	env := appEnv(db.url, "redis://"+rs.Addr()+"/0", "SMTP_HOST=127.0.0.1", fmt.Sprintf("SMTP_PORT=%d", mail.port),
+	mail := testenv.StartSMTP(s.t)
+	env := appEnv(db.url, "redis://"+rs.Addr()+"/0", "SMTP_HOST=127.0.0.1", fmt.Sprintf("SMTP_PORT=%d", mail.Port()),
 		"SMTP_TIMEOUT=5s", "MAIL_CLAIM_LEASE=11s")
 	_, base := s.server("serve", env, "serve")
 	worker := s.start("worker", env, "worker")
@@ -185,16 +185,16 @@ func TestWorkerKill(t *testing.T) {
 	since := time.Now()
 	l := s.startLoad(base)
 	time.Sleep(phase(2*time.Second, 10*time.Second))
-	mail.stalled.Store(true)
+	mail.Stall()
 	select {
-	case <-mail.inData:
+	case <-mail.InData():
 	case <-time.After(60 * time.Second):
 		s.require(false, "the worker never reached DATA")
 	}
 	time.Sleep(200 * time.Millisecond) // let its other sends reach DATA too
 	worker.kill()
 	killedAt := time.Now()
-	mail.unstall()
+	mail.Unstall()
 	var claimed int
 	s.noErr(db.pool.QueryRow(context.Background(), `SELECT count(*) FROM notification_log WHERE status = 'sending'`).Scan(&claimed), "claims")
 	t.Logf("worker killed with %d emails claimed mid-send", claimed)
@@ -252,7 +252,7 @@ func TestWorkerKill(t *testing.T) {
 		want[to+"\x00"+subj] = n
 	}
 	s.noErr(rows.Err(), "rows")
-	got := mail.accepted()
+	got := accepted(mail)
 	sent, doubled, lost := 0, 0, 0
 	for k, n := range want {
 		sent += n

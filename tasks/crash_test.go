@@ -90,14 +90,14 @@ func TestWorkerKilledMidSendSendsOnce(t *testing.T) {
 		"APP_ENV=test", "LOG_LEVEL=info",
 		"DATABASE_URL="+db.URL, "DATABASE_MAX_CONNS=4",
 		"REDIS_URL="+e.redisURL,
-		"SMTP_HOST=127.0.0.1", fmt.Sprintf("SMTP_PORT=%d", e.smtp.port),
+		"SMTP_HOST=127.0.0.1", fmt.Sprintf("SMTP_PORT=%d", e.smtp.Port()),
 		"SMTP_TIMEOUT=8s", "MAIL_CLAIM_LEASE=14s",
 	)
-	e.smtp.stalled.Store(true)
+	e.smtp.Stall()
 	worker, _ := startProc(t, bin, env, "worker")
 	for i := 0; i < 2; i++ {
 		select {
-		case <-e.smtp.inData:
+		case <-e.smtp.InData():
 		case <-time.After(30 * time.Second):
 			t.Fatal("the worker never reached DATA")
 		}
@@ -105,24 +105,24 @@ func TestWorkerKilledMidSendSendsOnce(t *testing.T) {
 	require.NoError(t, worker.Process.Signal(syscall.SIGKILL))
 	_, _ = worker.Process.Wait()
 	killedAt := time.Now()
-	e.smtp.unstall()
+	e.smtp.Unstall()
 
 	var sending int
 	require.NoError(t, db.Pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM notification_log WHERE booking_id = $1 AND status = 'sending'`, b.ID).Scan(&sending))
 	require.Equal(t, 2, sending, "both emails were claimed before the kill")
-	require.Empty(t, e.smtp.messages())
+	require.Empty(t, e.smtp.Messages())
 
 	startProc(t, bin, env, "worker")
 	// The claims protect a send that may still be running until the lease ends; then the
 	// scheduler's start-up sweep re-queues them.
 	time.Sleep(time.Until(killedAt.Add(15 * time.Second)))
 	startProc(t, bin, env, "scheduler")
-	waitFor(t, "both confirmations", 20*time.Second, func() bool { return len(e.smtp.messages()) >= 2 })
+	waitFor(t, "both confirmations", 20*time.Second, func() bool { return len(e.smtp.Messages()) >= 2 })
 	time.Sleep(2 * time.Second) // anything that would send twice has had time to
-	require.Equal(t, 1, e.smtp.count(emailOf(e.fx.Student), "Booking confirmed"))
-	require.Equal(t, 1, e.smtp.count(emailOf(e.fx.Instructor2), "Booking confirmed"))
-	require.Len(t, e.smtp.messages(), 2)
+	require.Equal(t, 1, e.smtp.Count(emailOf(e.fx.Student), "Booking confirmed"))
+	require.Equal(t, 1, e.smtp.Count(emailOf(e.fx.Instructor2), "Booking confirmed"))
+	require.Len(t, e.smtp.Messages(), 2)
 	var sent int
 	require.NoError(t, db.Pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM notification_log WHERE booking_id = $1 AND status = 'sent' AND attempts = 2`, b.ID).Scan(&sent))

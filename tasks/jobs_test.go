@@ -79,14 +79,14 @@ func TestBookingMakesTwoRemindersPerRecipientAtTheRightInstants(t *testing.T) {
 	require.Equal(t, []string{e.fx.Instructor2, e.fx.Instructor2}, e.inval.ids)
 
 	require.Equal(t, 2, e.runPending(tasks.QueueCritical, tasks.TypeBookingEmail))
-	require.Equal(t, 1, e.smtp.count(emailOf(e.fx.Student), "Booking confirmed"))
-	require.Equal(t, 1, e.smtp.count(emailOf(e.fx.Instructor2), "Booking confirmed"))
+	require.Equal(t, 1, e.smtp.Count(emailOf(e.fx.Student), "Booking confirmed"))
+	require.Equal(t, 1, e.smtp.Count(emailOf(e.fx.Instructor2), "Booking confirmed"))
 
 	e.runReminders()
 	for _, who := range []string{e.fx.Student, e.fx.Instructor2} {
-		require.Equal(t, 2, e.smtp.count(emailOf(who), "Reminder:"), who)
+		require.Equal(t, 2, e.smtp.Count(emailOf(who), "Reminder:"), who)
 	}
-	require.Len(t, e.smtp.messages(), 6)
+	require.Len(t, e.smtp.Messages(), 6)
 	var sent int
 	require.NoError(t, db.Pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM notification_log WHERE booking_id = $1 AND status = 'sent' AND sent_at IS NOT NULL AND attempts = 1`, b.ID).Scan(&sent))
@@ -103,11 +103,11 @@ func TestCancelledBookingGetsNoReminders(t *testing.T) {
 
 	require.Len(t, e.scheduledReminders(), 4) // still queued: they decide when they run
 	e.runReminders()
-	require.Zero(t, e.smtp.count("", "Reminder:"))
+	require.Zero(t, e.smtp.Count("", "Reminder:"))
 	e.runPending(tasks.QueueCritical, tasks.TypeBookingEmail)
-	require.Equal(t, 1, e.smtp.count(emailOf(e.fx.Student), "Lesson cancelled"))
-	require.Equal(t, 1, e.smtp.count(emailOf(e.fx.Instructor2), "Lesson cancelled"))
-	require.Zero(t, e.smtp.count("", "Booking confirmed"), "a confirmation of a cancelled booking")
+	require.Equal(t, 1, e.smtp.Count(emailOf(e.fx.Student), "Lesson cancelled"))
+	require.Equal(t, 1, e.smtp.Count(emailOf(e.fx.Instructor2), "Lesson cancelled"))
+	require.Zero(t, e.smtp.Count("", "Booking confirmed"), "a confirmation of a cancelled booking")
 	var n int
 	require.NoError(t, db.Pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM notification_log WHERE booking_id = $1 AND kind LIKE 'reminder%'`, b.ID).Scan(&n))
@@ -130,7 +130,7 @@ func TestRescheduleMovesReminders(t *testing.T) {
 	requireSameInstants(t, want, e.scheduledReminders())
 
 	e.runReminders()
-	require.Equal(t, 4, e.smtp.count("", "Reminder:"))
+	require.Equal(t, 4, e.smtp.Count("", "Reminder:"))
 	var onNew, onOld int
 	require.NoError(t, db.Pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE booking_id = $1),
 		count(*) FILTER (WHERE booking_id = $2) FROM notification_log WHERE kind LIKE 'reminder%'`, nb.ID, old.ID).Scan(&onNew, &onOld))
@@ -138,9 +138,9 @@ func TestRescheduleMovesReminders(t *testing.T) {
 	require.Zero(t, onOld)
 
 	e.runPending(tasks.QueueCritical, tasks.TypeBookingEmail) // 2 confirmations of old, 2 reschedule emails
-	require.Equal(t, 1, e.smtp.count(emailOf(e.fx.Student), "Lesson rescheduled"))
-	require.Equal(t, 1, e.smtp.count(emailOf(e.fx.Instructor2), "Lesson rescheduled"))
-	require.Zero(t, e.smtp.count("", "Lesson cancelled"))
+	require.Equal(t, 1, e.smtp.Count(emailOf(e.fx.Student), "Lesson rescheduled"))
+	require.Equal(t, 1, e.smtp.Count(emailOf(e.fx.Instructor2), "Lesson rescheduled"))
+	require.Zero(t, e.smtp.Count("", "Lesson cancelled"))
 }
 
 func TestSweepRestoresRemindersAfterRedisIsWiped(t *testing.T) {
@@ -193,7 +193,7 @@ func TestSameReminderTwiceOrConcurrentlySendsOnce(t *testing.T) {
 	task := asynq.NewTask(ti.Type, ti.Payload)
 	require.NoError(t, e.mux.ProcessTask(context.Background(), task))
 	require.NoError(t, e.mux.ProcessTask(context.Background(), task))
-	require.Equal(t, 1, e.smtp.count(emailOf(e.fx.Student), "Reminder:"))
+	require.Equal(t, 1, e.smtp.Count(emailOf(e.fx.Student), "Reminder:"))
 
 	// Eight workers at once, each with its own handlers.
 	ti = byID[fmt.Sprintf("reminder:%s:instructor:1h:%d", b.ID, b.StartsAt.Unix())]
@@ -212,8 +212,8 @@ func TestSameReminderTwiceOrConcurrentlySendsOnce(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	require.Equal(t, 1, e.smtp.count(emailOf(e.fx.Instructor2), "Reminder:"))
-	require.Len(t, e.smtp.messages(), 2)
+	require.Equal(t, 1, e.smtp.Count(emailOf(e.fx.Instructor2), "Reminder:"))
+	require.Len(t, e.smtp.Messages(), 2)
 }
 
 // countingStore counts how often each outbox event is handed to the relay's deliver.

@@ -5,15 +5,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"mime"
-	"net"
-	netmail "net/mail"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
@@ -32,93 +28,6 @@ func TestMain(m *testing.M) { testenv.Main(m, "tasks", &db) }
 const redisDB = 10
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-// delivered is one message the test SMTP server accepted.
-type delivered struct {
-	to      string
-	subject string
-}
-
-// smtpServer is a real SMTP server (go-smtp) that keeps every accepted message. While stalled,
-// DATA blocks until release (or the client goes away) and the message is refused.
-type smtpServer struct {
-	mu      sync.Mutex
-	got     []delivered
-	stalled atomic.Bool
-	release chan struct{}
-	inData  chan struct{}
-	port    int
-}
-
-func startSMTP(t testing.TB) *smtpServer {
-	t.Helper()
-	s := &smtpServer{release: make(chan struct{}), inData: make(chan struct{}, 16)}
-	srv := smtp.NewServer(s)
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 30*time.Second, 30*time.Second
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	s.port = l.Addr().(*net.TCPAddr).Port
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { s.unstall(); _ = srv.Close() })
-	return s
-}
-
-func (s *smtpServer) unstall() {
-	if s.stalled.CompareAndSwap(true, false) {
-		close(s.release)
-	}
-}
-
-func (s *smtpServer) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{s: s}, nil }
-
-type smtpSession struct {
-	s  *smtpServer
-	to string
-}
-
-func (x *smtpSession) Mail(string, *smtp.MailOptions) error      { return nil }
-func (x *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error { x.to = to; return nil }
-func (x *smtpSession) Reset()                                    {}
-func (x *smtpSession) Logout() error                             { return nil }
-func (x *smtpSession) Data(r io.Reader) error {
-	if x.s.stalled.Load() {
-		x.s.inData <- struct{}{}
-		<-x.s.release
-		return errors.New("stalled")
-	}
-	m, err := netmail.ReadMessage(r)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, m.Body)
-	subj, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-	if err != nil {
-		return err
-	}
-	x.s.mu.Lock()
-	x.s.got = append(x.s.got, delivered{to: x.to, subject: subj})
-	x.s.mu.Unlock()
-	return nil
-}
-
-// messages is every accepted message so far.
-func (s *smtpServer) messages() []delivered {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]delivered(nil), s.got...)
-}
-
-// count is how many accepted messages to addr have a subject starting with prefix.
-func (s *smtpServer) count(addr, prefix string) int {
-	n := 0
-	for _, m := range s.messages() {
-		if (addr == "" || m.to == addr) && len(m.subject) >= len(prefix) && m.subject[:len(prefix)] == prefix {
-			n++
-		}
-	}
-	return n
-}
 
 // clock is a settable clock for Deps.Now.
 type clock struct{ t atomic.Int64 }
@@ -147,7 +56,7 @@ type env struct {
 	redisURL string
 	client   *asynq.Client
 	insp     *asynq.Inspector
-	smtp     *smtpServer
+	smtp     *testenv.SMTPServer
 	clock    *clock
 	inval    *invalidations
 	deps     tasks.Deps
@@ -162,9 +71,9 @@ func newEnv(t *testing.T) *env {
 	ropt, err := asynq.ParseRedisURI(url)
 	require.NoError(t, err)
 	e := &env{t: t, redis: ropt, redisURL: url, client: asynq.NewClient(ropt), insp: asynq.NewInspector(ropt),
-		smtp: startSMTP(t), clock: newClock(time.Now()), inval: &invalidations{}}
+		smtp: testenv.StartSMTP(t), clock: newClock(time.Now()), inval: &invalidations{}}
 	t.Cleanup(func() { _ = e.client.Close(); _ = e.insp.Close() })
-	mailer, err := mail.NewSMTPMailer(mail.SMTPConfig{Host: "127.0.0.1", Port: e.smtp.port,
+	mailer, err := mail.NewSMTPMailer(mail.SMTPConfig{Host: "127.0.0.1", Port: e.smtp.Port(),
 		From: "InstaInstru <no-reply@instainstru.local>", Timeout: 5 * time.Second})
 	require.NoError(t, err)
 	e.deps = tasks.Deps{Store: db.Store, Mailer: mailer, Cache: e.inval, Client: e.client, Log: quiet, Now: e.clock.now}
