@@ -63,16 +63,20 @@ func (s *Server) serviceAnalytics(c *fiber.Ctx) error {
 	}
 	out := ServiceAnalyticsDTO{}
 	if a != nil {
-		at := a.CalculatedAt.UTC()
-		out = ServiceAnalyticsDTO{
-			SearchCount7d: a.SearchCount7d, SearchCount30d: a.SearchCount30d, BookingCount7d: a.BookingCount7d,
-			BookingCount30d: a.BookingCount30d, BookingCount90d: a.BookingCount90d,
-			ActiveInstructors: a.ActiveInstructors, AvgPriceCents: a.AvgPriceCents, PriceP25Cents: a.PriceP25Cents,
-			PriceP50Cents: a.PriceP50Cents, PriceP75Cents: a.PriceP75Cents, DemandScore: a.DemandScore,
-			IsTrending: a.IsTrending, CalculatedAt: &at,
-		}
+		out = serviceAnalyticsDTO(a)
 	}
 	return c.JSON(out)
+}
+
+func serviceAnalyticsDTO(a *instainstru.ServiceAnalytics) ServiceAnalyticsDTO {
+	at := a.CalculatedAt.UTC()
+	return ServiceAnalyticsDTO{
+		SearchCount7d: a.SearchCount7d, SearchCount30d: a.SearchCount30d, BookingCount7d: a.BookingCount7d,
+		BookingCount30d: a.BookingCount30d, BookingCount90d: a.BookingCount90d,
+		ActiveInstructors: a.ActiveInstructors, AvgPriceCents: a.AvgPriceCents, PriceP25Cents: a.PriceP25Cents,
+		PriceP50Cents: a.PriceP50Cents, PriceP75Cents: a.PriceP75Cents, DemandScore: a.DemandScore,
+		IsTrending: a.IsTrending, CalculatedAt: &at,
+	}
 }
 
 // recalculateAnalytics is POST /admin/analytics/recalculate: it queues a recalculation of

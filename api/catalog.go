@@ -2,7 +2,6 @@ package api
 
 import (
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -90,23 +89,10 @@ func catalogServiceDTOs(svs []instainstru.CatalogService) []CatalogServiceDTO {
 	return out
 }
 
-// CatalogAnalyticsDTO is a service's latest daily popularity figures (the same fields as
-// GET /analytics/services/{id}).
-type CatalogAnalyticsDTO struct {
-	SearchCount7d     int       `json:"search_count_7d"`
-	SearchCount30d    int       `json:"search_count_30d"`
-	BookingCount7d    int       `json:"booking_count_7d"`
-	BookingCount30d   int       `json:"booking_count_30d"`
-	BookingCount90d   int       `json:"booking_count_90d"`
-	ActiveInstructors int       `json:"active_instructors"`
-	AvgPriceCents     *int      `json:"avg_price_cents"`
-	PriceP25Cents     *int      `json:"price_p25_cents"`
-	PriceP50Cents     *int      `json:"price_p50_cents"`
-	PriceP75Cents     *int      `json:"price_p75_cents"`
-	DemandScore       float64   `json:"demand_score"`
-	IsTrending        bool      `json:"is_trending"`
-	CalculatedAt      time.Time `json:"calculated_at"`
-}
+// CatalogAnalyticsDTO is a service's latest daily popularity figures in its catalog detail:
+// GET /analytics/services/{id}'s shape (calculated_at is always set here: the detail has no
+// analytics object at all before the first run).
+type CatalogAnalyticsDTO = ServiceAnalyticsDTO
 
 // CatalogServiceDetailDTO is one catalog service with its analytics summary, null until the
 // analytics job has covered the service.
@@ -202,13 +188,8 @@ func (s *Server) getCatalogService(c *fiber.Ctx) error {
 	}
 	out := CatalogServiceDetailDTO{CatalogServiceDTO: catalogServiceDTO(*sv)}
 	if a != nil {
-		out.Analytics = &CatalogAnalyticsDTO{
-			SearchCount7d: a.SearchCount7d, SearchCount30d: a.SearchCount30d, BookingCount7d: a.BookingCount7d,
-			BookingCount30d: a.BookingCount30d, BookingCount90d: a.BookingCount90d,
-			ActiveInstructors: a.ActiveInstructors, AvgPriceCents: a.AvgPriceCents, PriceP25Cents: a.PriceP25Cents,
-			PriceP50Cents: a.PriceP50Cents, PriceP75Cents: a.PriceP75Cents, DemandScore: a.DemandScore,
-			IsTrending: a.IsTrending, CalculatedAt: a.CalculatedAt.UTC(),
-		}
+		dto := serviceAnalyticsDTO(a)
+		out.Analytics = &dto
 	}
 	return c.JSON(out)
 }
