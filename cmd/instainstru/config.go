@@ -10,6 +10,13 @@ import (
 // devJWTSecret is the development default; production refuses to start with it.
 const devJWTSecret = "dev-only-insecure-jwt-secret-change-me-0123456789"
 
+// The development credentials of the job dashboard and admin Basic auth, so /dashboard is behind
+// a password even on a laptop; production has no default and refuses these.
+const (
+	devAdminUser     = "admin"
+	devAdminPassword = "instainstru-dev"
+)
+
 // Config is every setting, read once from the environment by loadConfig. Names and defaults are
 // those of DESIGN.md; .env.example lists them all.
 type Config struct {
@@ -222,7 +229,13 @@ func loadConfig(get func(string) string) (*Config, error) {
 	default:
 		r.errs = append(r.errs, "LOG_FORMAT must be text or json")
 	}
+	if !c.Production() && c.AdminUser == "" && c.AdminPassword == "" {
+		c.AdminUser, c.AdminPassword = devAdminUser, devAdminPassword
+	}
 	if c.Production() {
+		if c.AdminPassword == devAdminPassword {
+			r.errs = append(r.errs, "production refuses the development ADMIN_PASSWORD")
+		}
 		if c.JWTSecret == devJWTSecret || len(c.JWTSecret) < 32 {
 			r.errs = append(r.errs, "production needs JWT_SECRET set to a random value of at least 32 characters")
 		}

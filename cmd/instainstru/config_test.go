@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -74,4 +75,21 @@ func TestConfigAutoCompleteAfter(t *testing.T) {
 	require.Equal(t, 48*time.Hour, c.AutoCompleteAfter)
 	_, err = loadConfig(envOf(map[string]string{"AUTO_COMPLETE_AFTER": "-1h"}))
 	require.Error(t, err)
+}
+
+// The dashboard is behind a password in every environment: development has a default one,
+// production none (and refuses the development one).
+func TestAdminCredentialDefaults(t *testing.T) {
+	dev, err := loadConfig(func(string) string { return "" })
+	require.NoError(t, err)
+	require.Equal(t, devAdminUser, dev.AdminUser)
+	require.Equal(t, devAdminPassword, dev.AdminPassword)
+
+	prod := map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 40)}
+	c, err := loadConfig(func(k string) string { return prod[k] })
+	require.NoError(t, err)
+	require.Empty(t, c.AdminUser+c.AdminPassword, "production has no default: the dashboard is not mounted")
+	prod["ADMIN_USER"], prod["ADMIN_PASSWORD"] = "ops", devAdminPassword
+	_, err = loadConfig(func(k string) string { return prod[k] })
+	require.ErrorContains(t, err, "development ADMIN_PASSWORD")
 }

@@ -209,7 +209,12 @@ func startJobs(ctx context.Context, cfg *Config, log *slog.Logger, app *fiber.Ap
 	go func() { defer wg.Done(); errs <- runWorker(jctx, env, log) }()
 	go func() { defer wg.Done(); errs <- runScheduler(jctx, env, log) }()
 	if dash != nil {
-		log.Info("job dashboard", "url", "http://"+cfg.HTTPAddr+dashboard.Prefix+"/", "auth", dash.Authenticated())
+		if cfg.AdminPassword == devAdminPassword {
+			log.Info("job dashboard", "url", "http://"+cfg.HTTPAddr+dashboard.Prefix+"/",
+				"user", devAdminUser, "password", devAdminPassword+" (development default)")
+		} else {
+			log.Info("job dashboard", "url", "http://"+cfg.HTTPAddr+dashboard.Prefix+"/", "auth", dash.Authenticated())
+		}
 	}
 	return func() {
 		log.Info("shutting down: worker and scheduler")
