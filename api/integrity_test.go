@@ -493,7 +493,10 @@ func stormOracle(t *testing.T) {
 		_, err := db.Pool.Exec(ctx, q)
 		require.NoError(t, err, q)
 	}
-	t.Cleanup(func() { _, _ = db.Pool.Exec(context.Background(), `DROP TRIGGER IF EXISTS storm_check ON bookings`) })
+	t.Cleanup(func() {
+		_, _ = db.Pool.Exec(context.Background(), `DROP TRIGGER IF EXISTS storm_check ON bookings`)
+		_, _ = db.Pool.Exec(context.Background(), `DROP FUNCTION IF EXISTS storm_check(); DROP TABLE IF EXISTS storm_violations`)
+	})
 }
 
 // The acceptance storm: 200 students and 20 instructors through two servers at once, with random

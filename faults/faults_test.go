@@ -225,7 +225,7 @@ func TestWorkerKill(t *testing.T) {
 		}
 	}()
 	s.waitFor("every email sent", phase(60*time.Second, 120*time.Second), func() bool {
-		pending, err := db.store.PendingOutbox(ctx)
+		pending, _, err := db.store.OutboxBacklog(ctx)
 		s.noErr(err, "pending outbox")
 		var open, unconfirmed int
 		s.noErr(db.pool.QueryRow(ctx, `SELECT count(*) FROM notification_log WHERE status IN ('sending', 'failed')`).Scan(&open), "open claims")

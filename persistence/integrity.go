@@ -75,10 +75,3 @@ func (s *Store) BookingsWithoutKey(ctx context.Context, since time.Time, student
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
-
-// PendingOutbox counts events not yet relayed to the job queue.
-func (s *Store) PendingOutbox(ctx context.Context) (int, error) {
-	var n int
-	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE dispatched_at IS NULL`).Scan(&n)
-	return n, err
-}

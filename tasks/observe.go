@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/instainstru/instainstru/metrics"
 )
 
 // JobMetrics is where the jobs report what they do: the outbox backlog and relay lag, the size of
@@ -16,14 +18,6 @@ type JobMetrics interface {
 	SetQueue(queue string, counts map[string]int)
 	TaskDone(taskType, outcome string)
 }
-
-// Outcome label values (the metrics package's Outcome constants).
-const (
-	outcomeSuccess  = "success"
-	outcomeRetry    = "retry"
-	outcomeFailed   = "failed"
-	outcomeTimedOut = "timeout"
-)
 
 // CountOutcomes is asynq middleware counting every task run by type and outcome: success, retry
 // (asynq will run it again), failed (last attempt, or the handler refused retries), timeout.
@@ -40,18 +34,18 @@ func CountOutcomes(m JobMetrics) asynq.MiddlewareFunc {
 func outcomeOf(ctx context.Context, err error) string {
 	switch {
 	case err == nil:
-		return outcomeSuccess
+		return metrics.OutcomeSuccess
 	case errors.Is(err, asynq.SkipRetry):
-		return outcomeFailed
+		return metrics.OutcomeFailed
 	case errors.Is(err, context.DeadlineExceeded):
-		return outcomeTimedOut
+		return metrics.OutcomeTimedOut
 	}
 	retried, ok1 := asynq.GetRetryCount(ctx)
 	most, ok2 := asynq.GetMaxRetry(ctx)
 	if ok1 && ok2 && retried >= most {
-		return outcomeFailed
+		return metrics.OutcomeFailed
 	}
-	return outcomeRetry
+	return metrics.OutcomeRetry
 }
 
 // OutboxGauge reads the outbox's pending events: how many, and when the oldest was recorded.

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/instainstru/instainstru/metrics"
 )
 
 func TestOutcomeOf(t *testing.T) {
@@ -15,10 +17,10 @@ func TestOutcomeOf(t *testing.T) {
 		err  error
 		want string
 	}{
-		{nil, outcomeSuccess},
-		{fmt.Errorf("smtp: %w", errors.New("421 try later")), outcomeRetry},
-		{fmt.Errorf("bad payload: %w", asynq.SkipRetry), outcomeFailed},
-		{fmt.Errorf("send: %w", context.DeadlineExceeded), outcomeTimedOut},
+		{nil, metrics.OutcomeSuccess},
+		{fmt.Errorf("smtp: %w", errors.New("421 try later")), metrics.OutcomeRetry},
+		{fmt.Errorf("bad payload: %w", asynq.SkipRetry), metrics.OutcomeFailed},
+		{fmt.Errorf("send: %w", context.DeadlineExceeded), metrics.OutcomeTimedOut},
 	} {
 		if got := outcomeOf(ctx, c.err); got != c.want {
 			t.Errorf("outcomeOf(%v) = %q, want %q", c.err, got, c.want)
