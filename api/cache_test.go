@@ -4,7 +4,6 @@ package api_test
 // request coalescing and warming, over real HTTP against real PostgreSQL and Redis.
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -221,24 +220,10 @@ func TestCacheSurvivesRedisOutage(t *testing.T) {
 	require.Positive(t, st.Flushes, "the cache was flushed after the outage")
 }
 
-// calendarLoadCounter counts the public calendar loads that reach the store; delay holds each
-// load open so that concurrent requests pile up behind it.
-type calendarLoadCounter struct {
-	next  instainstru.PublicAvailabilityReader
-	delay time.Duration
-	loads atomic.Int64
-}
-
-func (c *calendarLoadCounter) PublicCalendar(ctx context.Context, id string, from, to instainstru.Date) (*instainstru.PublicCalendar, error) {
-	c.loads.Add(1)
-	time.Sleep(c.delay)
-	return c.next.PublicCalendar(ctx, id, from, to)
-}
-
 // 100 concurrent cold reads of one instructor's public availability: one database load.
 func TestCacheColdReadsLoadOnce(t *testing.T) {
 	ch, cs := sharedTestCache(t)
-	counter := &calendarLoadCounter{next: db.Store, delay: 50 * time.Millisecond}
+	counter := &testenv.CountingCalendar{Next: db.Store, Delay: 50 * time.Millisecond}
 	e := newEnv(t, withCache(t, cs), func(_ *api.Config, d *api.Deps) {
 		d.Public = cache.NewPublicAvailability(ch, counter)
 	})
@@ -278,7 +263,7 @@ func TestCacheColdReadsLoadOnce(t *testing.T) {
 	var got pubAvailability
 	require.NoError(t, json.Unmarshal([]byte(first), &got))
 	require.Equal(t, []string{"09:00-12:00"}, slotsOf(t, got.AvailabilityByDate[d.String()]))
-	require.Equal(t, int64(1), counter.loads.Load(), "one database load for 100 concurrent cold reads")
+	require.Equal(t, int64(1), counter.Loads(), "one database load for 100 concurrent cold reads")
 }
 
 // Writes through the API invalidate at once: a buffer change (PUT /instructors/me) and a new name

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/instainstru/instainstru"
 	"github.com/instainstru/instainstru/persistence"
 	"github.com/instainstru/instainstru/persistence/cache"
+	"github.com/instainstru/instainstru/persistence/testenv"
 )
 
 // cachedStores wraps the package store with a fresh cache (own prefix on the shared Redis).
@@ -39,20 +39,6 @@ func statDelta(c *cache.Cache, fn func()) (hits, loads int64) {
 	fn()
 	after := c.Stats()
 	return after.Hits - before.Hits, after.Loads - before.Loads
-}
-
-// countingCalendar counts the calendar loads that reach the store; delay keeps each load open
-// long enough for concurrent callers to pile up behind it.
-type countingCalendar struct {
-	next  instainstru.PublicAvailabilityReader
-	delay time.Duration
-	loads atomic.Int64
-}
-
-func (c *countingCalendar) PublicCalendar(ctx context.Context, id string, from, to instainstru.Date) (*instainstru.PublicCalendar, error) {
-	c.loads.Add(1)
-	time.Sleep(c.delay)
-	return c.next.PublicCalendar(ctx, id, from, to)
 }
 
 // Every catalog read: the first call loads, the second is a hit with the same value as the
@@ -314,7 +300,7 @@ func TestCachedPublicCalendarLoadsOnce(t *testing.T) {
 	ctx := context.Background()
 	f := db.NewFixture(t)
 	c, _ := sharedCache(t, cache.Config{})
-	counter := &countingCalendar{next: db.Store, delay: 30 * time.Millisecond}
+	counter := &testenv.CountingCalendar{Next: db.Store, Delay: 30 * time.Millisecond}
 	pub := cache.NewPublicAvailability(c, counter)
 	day := instainstru.DateOf(time.Now().UTC())
 
@@ -339,7 +325,7 @@ func TestCachedPublicCalendarLoadsOnce(t *testing.T) {
 	for err := range errs {
 		require.NoError(t, err)
 	}
-	require.Equal(t, int64(1), counter.loads.Load(), "one database load for 100 concurrent cold reads")
+	require.Equal(t, int64(1), counter.Loads(), "one database load for 100 concurrent cold reads")
 	st := c.Stats()
 	require.Equal(t, int64(100), st.Hits+st.Misses)
 	require.Positive(t, st.CoalescedWaits, "the reads overlapped the load")
