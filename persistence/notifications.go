@@ -119,3 +119,13 @@ func truncate(s string, n int) string {
 	}
 	return string(r[:n])
 }
+
+// ReleaseStaleNotification drops the claim of an email nobody will send any more (its booking
+// changed since it was claimed), when that claim is older than lease, i.e. its sender is taken
+// for dead. A live claim is left to its sender.
+func (s *Store) ReleaseStaleNotification(ctx context.Context, dedupeKey string, lease time.Duration) error {
+	const q = `DELETE FROM notification_log WHERE dedupe_key = $1 AND status = 'sending'
+		AND claimed_at < now() - make_interval(secs => $2)`
+	_, err := s.pool.Exec(ctx, q, dedupeKey, lease.Seconds())
+	return translate(err, "notification")
+}

@@ -20,6 +20,8 @@ type Store interface {
 	ClaimNotification(ctx context.Context, n *instainstru.Notification, lease time.Duration) (bool, error)
 	FinishNotification(ctx context.Context, dedupeKey string, status instainstru.NotificationStatus, errText string) error
 	StuckNotifications(ctx context.Context, lease time.Duration, limit int) ([]instainstru.Notification, error)
+	// ReleaseStaleNotification drops a dead sender's claim on an email no longer owed.
+	ReleaseStaleNotification(ctx context.Context, dedupeKey string, lease time.Duration) error
 	UpcomingLessons(ctx context.Context, from, afterStart time.Time, afterID string, limit int) ([]instainstru.UpcomingLesson, error)
 	RelayOutbox(ctx context.Context, limit int, deliver func(context.Context, instainstru.Event) error) (relayed, failed int, err error)
 }

@@ -96,7 +96,7 @@ func (h *handlers) handleBookingEmail(ctx context.Context, t *asynq.Task) error 
 	case EmailConfirmed:
 		if b.Status != instainstru.BookingConfirmed {
 			// Cancelled (or over) before its confirmation went out: the cancellation email says it.
-			return nil
+			return h.nothingToSend(ctx, mail.Kind(p.Kind), b, p.To)
 		}
 		msg, err = mail.BookingConfirmation(b, to)
 	case EmailCancelled:
@@ -113,7 +113,7 @@ func (h *handlers) handleBookingEmail(ctx context.Context, t *asynq.Task) error 
 			return lerr
 		}
 		if !found {
-			return nil
+			return h.nothingToSend(ctx, mail.Kind(p.Kind), b, p.To)
 		}
 		msg, err = mail.BookingReschedule(old, b, to)
 	default:
@@ -142,13 +142,13 @@ func (h *handlers) handleReminder(ctx context.Context, t *asynq.Task) error {
 	switch {
 	case b.Status != instainstru.BookingConfirmed:
 		log.DebugContext(ctx, "reminder dropped: booking not confirmed", "status", string(b.Status))
-		return nil
+		return h.nothingToSend(ctx, kind, b, p.To)
 	case !b.StartsAt.Equal(p.StartsAt):
 		log.DebugContext(ctx, "reminder dropped: booking moved", "planned", p.StartsAt, "starts_at", b.StartsAt)
-		return nil
+		return h.nothingToSend(ctx, kind, b, p.To)
 	case reminderStale(b.StartsAt, p.Lead, h.deps.now()):
 		log.InfoContext(ctx, "reminder dropped: too late to send")
-		return nil
+		return h.nothingToSend(ctx, kind, b, p.To)
 	}
 	to, err := h.recipient(ctx, b, p.To)
 	if err != nil {
@@ -198,6 +198,17 @@ func (h *handlers) send(ctx context.Context, b *instainstru.Booking, to mail.Rec
 
 // finish records an outcome on a fresh short deadline: the task's own context may be the one
 // that just ran out.
+// nothingToSend ends an email task that finds the email no longer owed. A claim on it that a dead
+// sender left (the task may be the sweeper's re-queue of it) is released, so it neither stays
+// "sending" nor is re-queued again.
+func (h *handlers) nothingToSend(ctx context.Context, kind mail.Kind, b *instainstru.Booking, to Recipient) error {
+	uid, err := recipientOf(b, to)
+	if err != nil {
+		return permanent("%v", err)
+	}
+	return h.deps.Store.ReleaseStaleNotification(ctx, mail.DedupeKey(kind, b.ID, uid), h.deps.lease())
+}
+
 func (h *handlers) finish(ctx context.Context, key string, st instainstru.NotificationStatus, msg string) error {
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

@@ -15,6 +15,7 @@ import (
 	"github.com/instainstru/instainstru/persistence"
 	"github.com/instainstru/instainstru/persistence/testenv"
 	"github.com/instainstru/instainstru/tasks"
+	"github.com/instainstru/instainstru/tasks/mail"
 )
 
 // reminderIDs are the expected reminder task IDs of booking b with their due instants.
@@ -327,4 +328,35 @@ func TestRelayKeepsEventsWhenRedisIsDown(t *testing.T) {
 		`SELECT attempts, last_error FROM outbox WHERE aggregate_id = $1 AND dispatched_at IS NULL AND retry_at > now()`, b.ID).Scan(&attempts, &lastErr))
 	require.Equal(t, 1, attempts)
 	require.NotEmpty(t, lastErr)
+}
+
+// A dead worker's claim on an email that is no longer owed (a confirmation of a booking cancelled
+// meanwhile) is released when the re-queued email finds nothing to send, instead of staying
+// "sending" forever (and being re-queued every minute).
+func TestStaleClaimOfAnEmailNoLongerOwedIsReleased(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	b := e.book(e.openDay(3), 15)
+	e.relay()
+	key := mail.DedupeKey(mail.KindBookingConfirmed, b.ID, e.fx.Student)
+	// The worker that claimed the student's confirmation died before sending it.
+	_, err := db.Pool.Exec(ctx, `INSERT INTO notification_log (dedupe_key, user_id, booking_id, kind, recipient, status, claimed_at)
+		VALUES ($1, $2, $3, 'booking_confirmed', $4, 'sending', now() - interval '1 hour')`, key, e.fx.Student, b.ID, emailOf(e.fx.Student))
+	require.NoError(t, err)
+	_, err = e.dir.Cancel(ctx, b.ID, e.fx.Student, "sick")
+	require.NoError(t, err)
+
+	n, err := tasks.NewSweeper(e.deps).ReclaimStuck(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the stale claim is re-queued")
+	for _, ti := range e.tasksOf(tasks.QueueCritical, "pending", tasks.TypeBookingEmail) {
+		require.NoError(t, e.run(ti))
+	}
+	var open int
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM notification_log WHERE status = 'sending'`).Scan(&open))
+	require.Zero(t, open, "no claim is left open")
+	require.Zero(t, e.smtp.Count(emailOf(e.fx.Student), "Booking confirmed"))
+	n, err = tasks.NewSweeper(e.deps).ReclaimStuck(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing left to reclaim")
 }
